@@ -1,0 +1,24 @@
+"""wakesmith.features must import and run with the Judge's light install (no torch, scipy, librosa)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+SCRIPT = """
+import sys
+for name in ("torch", "scipy", "librosa", "audiomentations", "numba", "sklearn"):
+    sys.modules[name] = None  # any import of these now fails
+import numpy as np
+from wakesmith.config import FeatureConfig
+from wakesmith.features import create_frontend, list_frontends
+for name in list_frontends():
+    assert create_frontend(FeatureConfig(name=name))(np.zeros(16000, np.float32)).shape[0] == 98
+print("ok")
+"""
+
+
+def test_features_need_only_the_light_runtime() -> None:
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -1,0 +1,181 @@
+"""One contract for the zoo, one test for the zoo, parametrized over every registered model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+import torch.nn.functional as F
+
+from wakesmith.errors import ConfigError
+from wakesmith.export import export_onnx
+from wakesmith.models import MODELS, StreamingWakeModel, WakeModel, create_model, list_models, model_defaults
+
+INPUT_DIM = 40
+WINDOW_FRAMES = 148
+"""1.5 s of 10 ms frames, the default training window."""
+BATCH = 3
+ONNX_ATOL = 1e-4
+STREAM_ATOL = 1e-5
+
+PARAMETER_BOUNDS = {
+    # The sentry must fit an ESP32 (≤ 60 KB flash as INT8); the Judge is a mid-size server model.
+    "sentry_tcn": (5_000, 30_000),
+    "judge_resnet": (100_000, 500_000),
+}
+STREAMING_MODELS = [n for n in list_models() if MODELS.get(n).streaming]
+MIN_SENTRY_RECEPTIVE_FIELD = 120
+"""Frames (1.2 s): a sentry must hear a whole two-word phrase."""
+
+
+def _model(name: str) -> WakeModel:
+    torch.manual_seed(0)
+    model = create_model(name, INPUT_DIM)
+    # Non-trivial BatchNorm statistics, so eval mode is not the identity and parity tests mean something.
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm1d | torch.nn.BatchNorm2d):
+                assert m.running_mean is not None and m.running_var is not None
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    return model.eval()
+
+
+def _features(batch: int, frames: int, seed: int = 1) -> torch.Tensor:
+    return torch.randn(batch, frames, INPUT_DIM, generator=torch.Generator().manual_seed(seed))
+
+
+def _metadata(model: WakeModel) -> dict[str, object]:
+    return {"role": "sentry" if model.streaming else "judge", "window_frames": WINDOW_FRAMES}
+
+
+@pytest.fixture(params=list_models())
+def name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_zoo_is_not_empty() -> None:
+    assert {"sentry_tcn", "judge_resnet"} <= set(list_models())
+
+
+def test_output_shapes(name: str) -> None:
+    model = _model(name)
+    x = _features(BATCH, WINDOW_FRAMES)
+    with torch.no_grad():
+        logits = model(x)
+    if isinstance(model, StreamingWakeModel):
+        assert logits.shape == (BATCH, WINDOW_FRAMES // model.stride)
+        # Leading frames beyond a multiple of the stride are dropped: the last step ends on the last frame.
+        extra = WINDOW_FRAMES % model.stride
+        with torch.no_grad():
+            torch.testing.assert_close(logits, model(x[:, extra:]), rtol=0, atol=0)
+    else:
+        assert model.stride == 1
+        assert logits.shape == (BATCH, 1)
+    assert torch.isfinite(logits).all()
+
+
+def test_gradients_reach_every_parameter(name: str) -> None:
+    model = _model(name).train()
+    x = _features(BATCH + 1, WINDOW_FRAMES)
+    logits = model(x)
+    target = (torch.arange(logits.numel()).reshape(logits.shape) % 2).float()
+    F.binary_cross_entropy_with_logits(logits, target).backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None, f"{pname} got no gradient"
+        assert p.grad.abs().sum() > 0, f"{pname} got an all-zero gradient"
+
+
+def test_parameter_count_within_bounds(name: str) -> None:
+    if name not in PARAMETER_BOUNDS:
+        pytest.fail(f"add parameter bounds for {name!r} to PARAMETER_BOUNDS")
+    low, high = PARAMETER_BOUNDS[name]
+    assert low <= _model(name).num_parameters() <= high
+
+
+def test_onnx_matches_torch(name: str, tmp_path: Path) -> None:
+    model = _model(name)
+    path = export_onnx(model, _metadata(model), tmp_path / f"{name}.onnx", verify=False)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    if isinstance(model, StreamingWakeModel):
+        x = _features(1, model.stride * 40)
+        feeds = {"features": x.numpy()} | {
+            f"state_{i}": s.numpy() for i, s in enumerate(model.initial_state(1))
+        }
+    else:
+        x = _features(BATCH, WINDOW_FRAMES)
+        feeds = {"features": x.numpy()}
+    with torch.no_grad():
+        expected = torch.sigmoid(model(x)).numpy()
+    scores = session.run(["scores"], feeds)[0]
+    assert scores.shape == expected.shape
+    np.testing.assert_allclose(scores, expected, atol=ONNX_ATOL, rtol=0)
+    assert scores.min() > 0.0 and scores.max() < 1.0  # probabilities, not logits
+
+
+@pytest.mark.parametrize("streaming_name", STREAMING_MODELS)
+@pytest.mark.parametrize("chunk_steps", [[1], [7], [1, 5, 2, 13], [50]])
+def test_streaming_equals_batch(streaming_name: str, chunk_steps: list[int]) -> None:
+    model = _model(streaming_name)
+    assert isinstance(model, StreamingWakeModel)
+    steps = 50
+    x = _features(2, steps * model.stride)
+    with torch.no_grad():
+        batch = model(x)
+        one_pass, _ = model.forward_stream(x, model.initial_state(2))
+        torch.testing.assert_close(one_pass, batch, rtol=0, atol=0)
+        state, outputs, start, i = model.initial_state(2), [], 0, 0
+        while start < steps:
+            n = min(chunk_steps[i % len(chunk_steps)], steps - start)
+            chunk = x[:, start * model.stride : (start + n) * model.stride]
+            out, state = model.forward_stream(chunk, state)
+            outputs.append(out)
+            start, i = start + n, i + 1
+    torch.testing.assert_close(torch.cat(outputs, dim=1), batch, rtol=0, atol=STREAM_ATOL)
+
+
+@pytest.mark.parametrize("streaming_name", STREAMING_MODELS)
+def test_streaming_receptive_field_is_exact(streaming_name: str) -> None:
+    """The earliest frame that moves a step's logit is exactly ``receptive_field`` frames back."""
+    model = _model(streaming_name).double()
+    assert isinstance(model, StreamingWakeModel)
+    rf, stride = model.receptive_field, model.stride
+    if streaming_name == "sentry_tcn":
+        assert rf >= MIN_SENTRY_RECEPTIVE_FIELD
+    frames = rf + 10 * stride
+    x = _features(1, frames).double().requires_grad_(True)
+    model(x)[0, -1].backward()
+    assert x.grad is not None
+    touched = torch.nonzero(x.grad[0].abs().sum(dim=1) > 0).flatten()
+    assert int(touched.min()) == frames - rf
+    assert int(touched.max()) == frames - 1
+
+
+def test_unknown_parameter_names_the_accepted_ones() -> None:
+    with pytest.raises(ConfigError, match=r"chanels.*Did you mean 'channels'.*accepts: channels=48"):
+        create_model("sentry_tcn", INPUT_DIM, chanels=8)
+
+
+def test_bad_values_and_names_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="kernel"):
+        create_model("sentry_tcn", INPUT_DIM, kernel=1)
+    with pytest.raises(ConfigError, match="dropout"):
+        create_model("judge_resnet", INPUT_DIM, dropout=1.5)
+    with pytest.raises(ConfigError, match="Did you mean 'sentry_tcn'"):
+        create_model("sentry_tnc", INPUT_DIM)
+    with pytest.raises(ConfigError, match="input_dim"):
+        create_model("judge_resnet", 0)
+
+
+def test_params_change_the_architecture() -> None:
+    assert model_defaults("sentry_tcn") == {"channels": 48, "blocks": 4, "kernel": 5, "stride": 3}
+    small = create_model("sentry_tcn", INPUT_DIM, channels=16, blocks=2)
+    assert isinstance(small, StreamingWakeModel)
+    assert len(small.initial_state(1)) == 2
+    assert [tuple(s.shape) for s in small.initial_state(1)] == [(1, 16, 4), (1, 16, 8)]
+    assert small.num_parameters() < _model("sentry_tcn").num_parameters()

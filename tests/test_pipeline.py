@@ -1,0 +1,78 @@
+"""End to end on tiny data: the real train() → artifact → ONNX → evaluate → calibrate → detect."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from wakesmith import api
+from wakesmith.artifact import list_artifacts, read_current
+from wakesmith.audio.io import write_wav
+from wakesmith.data.store import ClipStore
+from wakesmith.evaluate.report import EvalReport
+from wakesmith.home import Home
+from wakesmith.runtime.backends import OnnxBackend
+
+pytestmark = pytest.mark.slow
+
+TINY = ["train.epochs=2", "train.samples_per_epoch=96", "train.batch_size=32", "train.num_workers=0"]
+
+
+def test_dataset_is_split_by_speaker_with_every_split_usable(tiny_home: Home) -> None:
+    store = ClipStore(tiny_home)
+    by_split: dict[str, set[str]] = {}
+    for clip in store.clips("hey_katya"):
+        if clip.speaker:
+            by_split.setdefault(str(clip.split), set()).add(clip.speaker)
+        assert clip.split in ("train", "val", "test")
+    assert not (by_split["train"] & by_split["test"]) and not (by_split["train"] & by_split["val"])
+    for split in ("train", "val", "test"):
+        labels = {c.label for c in store.clips("hey_katya", split=split)}
+        assert {"positive", "negative"} <= labels, split
+
+
+def test_train_evaluate_calibrate_detect(home_copy: Home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    summary = api.train("tiny", overrides=TINY, home=home_copy)
+    art = summary.artifact
+    assert [a.path for a in list_artifacts(home_copy)] == [art.path]
+    for name in ("metadata.json", "recipe.yaml", "model.pt", "model.onnx", "licences.json"):
+        assert (art.path / name).is_file(), name
+    licences = json.loads((art.path / "licences.json").read_text())["entries"]
+    assert any(e["engine"] == "espeak-ng" and e["licence"] == "GPL-3.0-or-later" for e in licences)
+    meta = art.metadata
+    assert meta.role == "sentry" and meta.streaming and meta.stride == 3
+    assert meta.dataset_lineage == ClipStore(home_copy).lineage_hash("hey_katya")
+
+    report = api.evaluate(art.path, home=home_copy)
+    assert isinstance(report, EvalReport)
+    assert report.positives > 0 and {s.name for s in report.streams} == {"speech", "confusables"}
+    for name in ("report.json", "det.png", "scores.png", "confusion.png"):
+        assert (art.path / name).stat().st_size > 1000, name
+    # calibrated thresholds are in the metadata and inside the shipped ONNX file
+    meta = art.metadata
+    assert [t.name for t in meta.thresholds] == ["sensitive", "default", "strict"]
+    assert meta.detector.threshold == meta.threshold("default")
+    embedded = {p.key: p.value for p in onnx.load(str(art.onnx_path)).metadata_props}
+    assert json.loads(embedded["wakesmith"])["thresholds"] == [t.model_dump(mode="json") for t in meta.thresholds]
+    assert OnnxBackend.load(art.onnx_path).metadata["thresholds"][1]["name"] == "default"
+
+    # detect: a positive test clip in context is scored like evaluation scored it
+    api.bless(art.path, home=home_copy)
+    assert read_current(home_copy) == {"sentry": art.model_id}
+    store = ClipStore(home_copy)
+    clip = store.clips("hey_katya", split="test", label="positive")[0]
+    audio = np.concatenate([np.zeros(16000, np.float32), store.load_audio(clip), np.zeros(8000, np.float32)])
+    wav = write_wav(tmp_path / "clip.wav", audio)
+    detections = api.detect("sentry", wav, preset="sensitive", home=home_copy)
+    assert all(0 < d.time_s <= len(audio) / 16000 + 0.1 for d in detections)
+
+
+def test_a_second_identical_train_does_not_retrain(home_copy: Home) -> None:
+    first = api.train("tiny", overrides=TINY, home=home_copy)
+    again = api.train("tiny", overrides=TINY, home=home_copy)
+    assert again.run_dir == first.run_dir
+    assert again.resumed_from_step > 0
+    assert again.samples_per_second == 0.0  # nothing left to train

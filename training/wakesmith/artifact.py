@@ -1,0 +1,191 @@
+"""Model artifacts: one folder per trained model that carries its whole contract.
+
+```
+<home>/models/<model_id>/
+    metadata.json      # ModelMetadata: role, phrase, audio, features, model, detector, thresholds, provenance
+    recipe.yaml        # the full recipe it was trained with
+    model.pt           # torch weights (state_dict) — absent in runtime-only installs is fine
+    model.onnx         # the exported, calibrated file evaluation measured (metadata embedded)
+    report.json, *.png # evaluation report and plots
+    licences.json      # data and voices used, with their licences
+<home>/models/current.json   # {"sentry": "<model_id>", "judge": "<model_id>"}: the blessed models
+```
+No loader needs knowledge that lives outside the artifact.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wakesmith import __version__
+from wakesmith.config import SAMPLE_RATE, DetectorConfig, FeatureConfig, ModelConfig, Recipe, slugify
+from wakesmith.errors import ArtifactError
+from wakesmith.fsio import atomic_write_json, atomic_write_text
+from wakesmith.home import Home
+
+SCHEMA_VERSION = 1
+METADATA_FILE = "metadata.json"
+CURRENT_FILE = "current.json"
+
+
+class AudioSpec(BaseModel):
+    sample_rate: int = SAMPLE_RATE
+    channels: int = 1
+    sample_width: int = 2
+
+
+class Threshold(BaseModel):
+    """A calibrated operating point: the cutoff, and what it was measured to do."""
+
+    name: str
+    threshold: float
+    target_fa_per_hour: float
+    fa_per_hour: float
+    """Measured on the calibration stream (validation speakers)."""
+    recall: float
+    """Measured on the validation positives."""
+
+
+class ModelMetadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: int = SCHEMA_VERSION
+    model_id: str
+    role: Literal["sentry", "judge"]
+    phrase: str
+    labels: list[str] = Field(default_factory=lambda: ["not_wake_word", "wake_word"])
+    audio: AudioSpec = Field(default_factory=AudioSpec)
+    features: FeatureConfig
+    model: ModelConfig
+    streaming: bool
+    stride: int
+    window_frames: int | None = None
+    state_shapes: list[list[int]] = Field(default_factory=list)
+    detector: DetectorConfig
+    thresholds: list[Threshold] = Field(default_factory=list)
+    parameters: int = 0
+    recipe_digest: str = ""
+    dataset: str = ""
+    dataset_lineage: str = ""
+    created: str = Field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    wakesmith_version: str = __version__
+
+    def threshold(self, name: str = "default") -> float:
+        for t in self.thresholds:
+            if t.name == name:
+                return t.threshold
+        return self.detector.threshold
+
+    def runtime_dict(self) -> dict[str, Any]:
+        """The JSON-able dict embedded in exported files and read by ``wakesmith.runtime``."""
+        return self.model_dump(mode="json")
+
+
+def new_model_id(recipe: Recipe) -> str:
+    return f"{slugify(recipe.phrase)}-{recipe.role}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+class Artifact:
+    """A model folder on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # -- well-known files
+    @property
+    def metadata_path(self) -> Path:
+        return self.path / METADATA_FILE
+
+    @property
+    def weights_path(self) -> Path:
+        return self.path / "model.pt"
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.path / "model.onnx"
+
+    @property
+    def recipe_path(self) -> Path:
+        return self.path / "recipe.yaml"
+
+    @property
+    def model_id(self) -> str:
+        return self.path.name
+
+    def exists(self) -> bool:
+        return self.metadata_path.is_file()
+
+    @property
+    def metadata(self) -> ModelMetadata:
+        if not self.metadata_path.is_file():
+            raise ArtifactError(
+                f"{self.path} is not a wakesmith model (no {METADATA_FILE}). "
+                "Pass a model folder from `wakesmith models` or its id."
+            )
+        data = json.loads(self.metadata_path.read_text())
+        if data.get("schema_version", 0) > SCHEMA_VERSION:
+            raise ArtifactError(
+                f"{self.path} was written by a newer wakesmith (schema {data['schema_version']}); "
+                "upgrade wakesmith."
+            )
+        return ModelMetadata.model_validate(data)
+
+    def save_metadata(self, meta: ModelMetadata) -> None:
+        atomic_write_json(self.metadata_path, meta.model_dump(mode="json"))
+
+    def save_recipe(self, recipe: Recipe) -> None:
+        atomic_write_text(self.recipe_path, recipe.to_yaml())
+
+    def recipe(self) -> Recipe:
+        from wakesmith.config import load_recipe
+
+        return load_recipe(self.recipe_path)
+
+
+def resolve_artifact(ref: str | Path, home: Home | None = None) -> Artifact:
+    """A model folder path, a model id under the home, or ``current:<role>`` / a bare role name."""
+    home = home or Home.resolve()
+    p = Path(ref)
+    if p.is_dir():
+        return Artifact(p)
+    ref = str(ref)
+    role = ref.split(":", 1)[1] if ref.startswith("current:") else ref
+    if role in ("sentry", "judge"):
+        current = read_current(home)
+        if role not in current:
+            raise ArtifactError(f"No current {role} model yet: train one with `wakesmith quickstart`.")
+        return Artifact(home.models / current[role])
+    candidate = home.models / ref
+    if candidate.is_dir():
+        return Artifact(candidate)
+    raise ArtifactError(
+        f"No model {ref!r}: give a model folder, a model id from `wakesmith models`, or 'sentry'/'judge'."
+    )
+
+
+def read_current(home: Home) -> dict[str, str]:
+    path = home.models / CURRENT_FILE
+    if not path.is_file():
+        return {}
+    data: dict[str, str] = json.loads(path.read_text())
+    return data
+
+
+def set_current(home: Home, role: str, model_id: str) -> None:
+    current = read_current(home)
+    current[role] = model_id
+    atomic_write_json(home.models / CURRENT_FILE, current)
+
+
+def list_artifacts(home: Home) -> list[Artifact]:
+    if not home.models.is_dir():
+        return []
+    return sorted(
+        (Artifact(p) for p in home.models.iterdir() if (p / METADATA_FILE).is_file()),
+        key=lambda a: a.path.name,
+    )

@@ -1,0 +1,27 @@
+"""Audio at the edge of the system: read/convert/refuse (:mod:`.io`) and level measurements (:mod:`.levels`).
+
+In memory audio is float32 mono in [-1, 1] at 16 kHz; on disk it is 16-bit PCM mono WAV.
+"""
+
+from wakesmith.audio.io import (
+    AudioInfo,
+    decode_audio,
+    from_pcm16,
+    probe,
+    read_audio,
+    to_pcm16,
+    write_wav,
+)
+from wakesmith.audio.levels import LevelStats, level_stats
+
+__all__ = [
+    "AudioInfo",
+    "LevelStats",
+    "decode_audio",
+    "from_pcm16",
+    "level_stats",
+    "probe",
+    "read_audio",
+    "to_pcm16",
+    "write_wav",
+]

@@ -1,0 +1,232 @@
+"""``wakesmith`` command line: flags → typed configs → :mod:`wakesmith.api`. No logic lives here."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from wakesmith import api
+from wakesmith.cli.progress import RichProgress
+from wakesmith.config import SynthConfig, validate
+from wakesmith.errors import ConfigError, WakesmithError
+from wakesmith.events import Emitter
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Create your own wake word.")
+dataset_app = typer.Typer(no_args_is_help=True, help="Manage the clips a wake word is trained on.")
+app.add_typer(dataset_app, name="dataset")
+console = Console()
+T = TypeVar("T")
+
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data home (default: $WAKESMITH_HOME).")]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a recipe key: --set train.epochs=5")
+]
+DatasetArg = Annotated[str, typer.Argument(help="Dataset name (the phrase's slug, e.g. hey_katya).")]
+
+
+def _run(fn: Callable[[Emitter], T], *, verbose: bool = False) -> T:
+    """Run an API call with progress bars; a WakesmithError becomes a one-line message and exit 2."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        with RichProgress(verbose=verbose) as bars:
+            return fn(Emitter(bars))
+    except WakesmithError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _print_json(obj: Any) -> None:
+    """Print a result object (pydantic model, dataclass, or plain data) as JSON."""
+    for method in ("as_dict", "to_dict", "model_dump"):
+        if hasattr(obj, method):
+            obj = getattr(obj, method)()
+            break
+    else:
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            obj = dataclasses.asdict(obj)
+    console.print_json(json.dumps(obj, default=str))
+
+
+@app.command()
+def quickstart(
+    phrase: Annotated[str, typer.Argument(help='The wake word, e.g. "hey katya".')],
+    sets: SetOpt = None,
+    synth_set: Annotated[
+        list[str] | None, typer.Option("--synth", help="Override synthesis: --synth positives=500")
+    ] = None,
+    skip_judge: Annotated[bool, typer.Option(help="Train only the sentry.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Synthesize data, train sentry + judge, evaluate, calibrate and export: the whole job."""
+    summary = _run(
+        lambda em: api.quickstart(
+            phrase,
+            synth=_synth_config(phrase, synth_set) if synth_set else None,
+            overrides=sets,
+            skip_judge=skip_judge,
+            home=home,
+            emitter=em,
+        )
+    )
+    from wakesmith.cli.tables import quickstart_table
+
+    console.print(quickstart_table(summary))
+
+
+def _synth_config(phrase: str, sets: list[str] | None) -> SynthConfig:
+    return validate(SynthConfig, {"phrase": phrase, **dict(_kv(s) for s in sets or [])}, "synthesis settings")
+
+
+def _kv(item: str) -> tuple[str, Any]:
+    import yaml
+
+    if "=" not in item:
+        raise ConfigError(f"{item!r} is not of the form key=value")
+    key, value = item.split("=", 1)
+    return key, yaml.safe_load(value)
+
+
+@app.command()
+def synth(
+    phrase: Annotated[str, typer.Argument(help="The wake word.")],
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="Synthesis setting: --set positives=500")
+    ] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Synthesize positives, phonetic confusables, negative speech and backgrounds (espeak-ng)."""
+    result = _run(lambda em: api.synthesize(_synth_config(phrase, sets), home=home, emitter=em))
+    _print_json(result)
+
+
+@app.command()
+def train(
+    recipe: Annotated[str, typer.Argument(help="Recipe YAML path or preset name (sentry, judge, tiny).")],
+    sets: SetOpt = None,
+    phrase: Annotated[str | None, typer.Option(help="Wake word (overrides the recipe's).")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Train a model from a recipe; prints the artifact folder."""
+    overrides = [*(sets or []), *([f"phrase={phrase}"] if phrase else [])]
+    summary = _run(lambda em: api.train(recipe, overrides=overrides, home=home, emitter=em), verbose=True)
+    console.print(f"model: {summary.artifact.path}")
+
+
+@app.command()
+def evaluate(
+    model: Annotated[str, typer.Argument(help="Model folder, model id, or sentry/judge (the current one).")],
+    home: HomeOpt = None,
+) -> None:
+    """Evaluate the exported file (FA/h, FRR, DET) and calibrate its thresholds."""
+    report = _run(lambda em: api.evaluate(model, home=home, emitter=em))
+    from wakesmith.cli.tables import report_table
+
+    console.print(report_table(report))
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Argument(help="Model folder, model id, or sentry/judge.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Export format (see --list).")] = "onnx",
+    out: Annotated[Path | None, typer.Option(help="Output file.")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Export a model in one of the formats of the export table."""
+    path = _run(lambda em: api.export(model, fmt, out=out, home=home))
+    console.print(str(path))
+
+
+@app.command()
+def detect(
+    model: Annotated[str, typer.Argument(help="Model folder, model id, or sentry/judge.")],
+    audio: Annotated[Path, typer.Argument(help="A WAV/FLAC/OGG file (converted to 16 kHz mono).")],
+    preset: Annotated[str, typer.Option(help="Threshold preset: sensitive, default, strict.")] = "default",
+    home: HomeOpt = None,
+) -> None:
+    """Stream a file through the detector; prints each detection with its timestamp and score."""
+    detections = _run(lambda em: api.detect(model, audio, preset=preset, home=home))
+    for d in detections:
+        console.print(f"{d.time_s:8.2f} s  score {d.score:.3f}")
+    if not detections:
+        console.print("no detection")
+
+
+@app.command()
+def models(home: HomeOpt = None) -> None:
+    """List trained models."""
+    from wakesmith.artifact import list_artifacts, read_current
+
+    h = api._home(home)
+    current = set(read_current(h).values())
+    for art in list_artifacts(h):
+        meta = art.metadata
+        mark = "*" if meta.model_id in current else " "
+        console.print(f"{mark} {meta.model_id}  {meta.role}  {meta.parameters} params  {art.path}")
+
+
+# ----------------------------------------------------------------------------- dataset
+
+
+@dataset_app.command("scan")
+def dataset_scan(folder: Path, dataset: DatasetArg, home: HomeOpt = None) -> None:
+    """Import a folder: labels from sub-folder names (positive/, negative/, background/…)."""
+    report = _run(lambda em: api.scan(folder, dataset=dataset, home=home))
+    _print_json(report)
+
+
+@dataset_app.command("import")
+def dataset_import(
+    path: Path, dataset: Annotated[str | None, typer.Option()] = None, home: HomeOpt = None
+) -> None:
+    """Import clips from a JSONL export."""
+    n = _run(lambda em: api.import_jsonl(path, dataset=dataset, home=home))
+    console.print(f"imported {n} clips")
+
+
+@dataset_app.command("export")
+def dataset_export(dataset: DatasetArg, path: Path, home: HomeOpt = None) -> None:
+    """Write the dataset as JSONL (one clip per line, audio paths absolute)."""
+    n = _run(lambda em: api.export_jsonl(dataset, path, home=home))
+    console.print(f"exported {n} clips to {path}")
+
+
+@dataset_app.command("list")
+def dataset_list(
+    dataset: DatasetArg,
+    split: Annotated[str | None, typer.Option()] = None,
+    label: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option()] = 50,
+    home: HomeOpt = None,
+) -> None:
+    """List clips."""
+    clips = _run(lambda em: api.list_clips(dataset, split=split, label=label, home=home))
+    table = Table("id", "label", "split", "speaker", "seconds", "text")
+    for c in clips[:limit]:
+        table.add_row(c.id, c.label, str(c.split), c.speaker, f"{c.duration_s:.2f}", c.text)
+    console.print(table)
+    console.print(f"{len(clips)} clips")
+
+
+@dataset_app.command("health")
+def dataset_health(dataset: DatasetArg, home: HomeOpt = None) -> None:
+    """Counts, minutes, balance, levels and warnings."""
+    report = _run(lambda em: api.health(dataset, home=home))
+    _print_json(report)
+
+
+@dataset_app.command("split")
+def dataset_split(dataset: DatasetArg, home: HomeOpt = None) -> None:
+    """Assign train/val/test splits (80/10/10, grouped by speaker, deterministic)."""
+    _print_json(_run(lambda em: api.split(dataset, home=home)))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,346 @@
+"""Typed configuration. YAML is only its serialization.
+
+Defaults live in the classes below; a recipe file overrides them; ``--set key=value`` overrides the
+file. That precedence is implemented once, in :func:`load_recipe`. Unknown keys fail with a
+suggestion. Every optional technique is a flag that is off by default, and "off" means exactly the
+plain pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from wakesmith.errors import ConfigError
+from wakesmith.registry import did_you_mean
+
+RECIPES_DIR = Path(__file__).resolve().parents[1] / "recipes"
+
+SAMPLE_RATE = 16_000
+"""Audio contract: 16 kHz, mono, 16-bit PCM on the wire and on disk."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+Range = tuple[float, float]
+
+
+class SynthConfig(Section):
+    """How the synthetic dataset is made from the typed phrase (espeak-ng, plus user Piper voices)."""
+
+    phrase: str = "hey katya"
+    language: str = "en"
+    voices: list[str] = Field(
+        default_factory=lambda: [
+            "en-us",
+            "en-gb",
+            "en-gb-scotland",
+            "en-gb-x-rp",
+            "en-gb-x-gbclan",
+            "en-gb-x-gbcwmd",
+            "en-029",
+            "en-us-nyc",
+            "en",
+        ]
+    )
+    variants: list[str] = Field(
+        default_factory=lambda: [
+            "",
+            "m1",
+            "m2",
+            "m3",
+            "m4",
+            "m5",
+            "m6",
+            "m7",
+            "f1",
+            "f2",
+            "f3",
+            "f4",
+            "f5",
+            "klatt",
+            "klatt2",
+            "klatt3",
+            "croak",
+            "whisper",
+            "Andy",
+            "Annie",
+            "Denis",
+            "Gene",
+            "Jacky",
+            "Lee",
+            "Mario",
+            "Michael",
+            "Mr serious",
+            "Storm",
+            "Tweaky",
+            "adam",
+        ]
+    )
+    speeds: list[int] = Field(default_factory=lambda: [120, 145, 170, 195])
+    pitches: list[int] = Field(default_factory=lambda: [25, 40, 55, 70, 85])
+    word_gaps: list[int] = Field(default_factory=lambda: [0, 1, 3, 6])
+    positives: int = 2000
+    confusables: int = 2500
+    negative_speech: int = 3000
+    backgrounds: int = 400
+    piper_voices: list[Path] = Field(default_factory=list)
+    lexicon: Path = Path("/usr/share/dict/words")
+    """Word list the dictionary confusables are drawn from (one word per line; Debian's wamerican)."""
+    workers: int = 0
+    """Parallel processes; 0 means one per CPU core."""
+    seed: int = 0
+
+
+class FeatureConfig(Section):
+    """The acoustic front end. ``micro`` is ESPHome's micro_wake_word front end, bit for bit."""
+
+    name: Literal["micro", "logmel", "mfcc"] = "micro"
+    n_mels: int = 40
+    n_mfcc: int = 20
+    window_ms: float = 30.0
+    hop_ms: float = 10.0
+    cmvn: bool = False
+    """Per-utterance cepstral mean/variance normalization (logmel/mfcc only)."""
+
+
+class AugmentConfig(Section):
+    """Waveform and feature augmentation, recorded as name + params + seed and applied on load."""
+
+    enabled: bool = True
+    gain_db: Range = (-10.0, 6.0)
+    noise_p: float = 0.7
+    snr_db: Range = (5.0, 30.0)
+    snr_db_final: Range | None = None
+    """If set, the SNR range moves linearly from ``snr_db`` (first epoch) to this (last epoch)."""
+    rir_p: float = 0.3
+    pitch_p: float = 0.15
+    pitch_semitones: Range = (-2.0, 2.0)
+    speed_p: float = 0.15
+    speed: Range = (0.9, 1.1)
+    time_shift_ms: Range = (0.0, 250.0)
+    """Silence allowed after the end of the phrase inside a training window."""
+    specaugment: bool = True
+    time_masks: int = 2
+    time_mask_frames: int = 8
+    freq_masks: int = 2
+    freq_mask_bins: int = 5
+
+
+class ModelConfig(Section):
+    name: str = "sentry_tcn"
+    params: dict[str, int | float | bool | str] = Field(default_factory=dict)
+    """Keyword arguments of the registered model; unknown ones are refused by ``create_model``."""
+
+
+class TrainConfig(Section):
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 1e-2
+    warmup_epochs: float = 1.0
+    clip_seconds: float = 1.5
+    """Length of one training window."""
+    negative_weight: float = 1.0
+    hard_negative_weight: float = 2.0
+    """Loss weight of phonetic confusables and Judge-rejected hard negatives."""
+    samples_per_epoch: int | None = None
+    """Training examples drawn per epoch; None means one per training clip."""
+    balanced_batches: bool = True
+    """Draw ``positive_fraction`` of every epoch from positives; False draws clips uniformly."""
+    positive_fraction: float = 0.3
+    ema: bool = False
+    ema_decay: float = 0.999
+    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
+    accelerator: Literal["auto", "cpu", "gpu"] = "auto"
+    seed: int = 0
+    num_workers: int = -1
+    """DataLoader worker processes; -1 means CPU cores minus one (at least one)."""
+    val_fa_per_hour: float = 0.5
+    """Checkpoints are ranked by validation recall at this false-accept rate, not by accuracy."""
+    checkpoint_every_n_steps: int = 100
+    max_epochs_without_improvement: int | None = None
+
+    @field_validator("epochs", "batch_size")
+    @classmethod
+    def _positive(cls, v: int) -> int:
+        if v <= 0:
+            raise ValueError("must be a positive integer")
+        return v
+
+
+class DetectorConfig(Section):
+    """Turning a score stream into detections (shared by every runtime and by evaluation)."""
+
+    threshold: float = 0.5
+    smoothing_window: int = 3
+    """Number of consecutive model outputs averaged before thresholding."""
+    hysteresis: float = 0.1
+    """After a detection the smoothed score must fall below ``threshold - hysteresis`` to re-arm."""
+    cooldown_s: float = 2.0
+    vad: Literal["none", "pymicro", "silero"] = "none"
+    judge_hop_ms: float = 100.0
+    """Judge models: step between analysis windows."""
+
+
+class EvalConfig(Section):
+    target_fa_per_hour: list[float] = Field(default_factory=lambda: [0.5, 0.1])
+    presets: dict[str, float] = Field(
+        default_factory=lambda: {"sensitive": 1.0, "default": 0.5, "strict": 0.1}
+    )
+    """Calibrated thresholds to store: preset name → false accepts per hour."""
+    speech_hours: float = 1.0
+    confusable_hours: float = 1.0
+    calibration_hours: float = 0.5
+    lead_in_s: float = 1.0
+    """Background before each positive test clip, so streaming models start from a warm state."""
+
+
+class ExportConfig(Section):
+    formats: list[str] = Field(default_factory=lambda: ["onnx"])
+
+
+class Recipe(Section):
+    """Everything that defines one trained model."""
+
+    name: str = "sentry"
+    role: Literal["sentry", "judge"] = "sentry"
+    phrase: str = "hey katya"
+    dataset: str | None = None
+    """Dataset name in the store; defaults to the phrase's slug."""
+    features: FeatureConfig = Field(default_factory=FeatureConfig)
+    augment: AugmentConfig = Field(default_factory=AugmentConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+
+    @property
+    def dataset_name(self) -> str:
+        return self.dataset or slugify(self.phrase)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+    def digest(self) -> str:
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def slugify(text: str) -> str:
+    """'Hey, Katya!' → 'hey_katya'."""
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return slug or "wake_word"
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _parse_override(item: str) -> tuple[list[str], Any]:
+    if "=" not in item:
+        raise ConfigError(f"Override {item!r} is not of the form key=value (e.g. train.epochs=5).")
+    key, raw = item.split("=", 1)
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    return key.strip().split("."), value
+
+
+def _set_path(tree: dict[str, Any], path: list[str], value: Any) -> None:
+    node = tree
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"Cannot set {'.'.join(path)}: {part!r} is not a section.")
+        node = child
+    node[path[-1]] = value
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the section at ``loc`` (used to suggest a correction for an unknown key)."""
+    current: Any = model
+    for part in loc:
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            break
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            current = ann
+        else:
+            break
+    return list(getattr(current, "model_fields", {}))
+
+
+def _explain(model: type[BaseModel], err: ValidationError, source: str) -> ConfigError:
+    lines = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        dotted = ".".join(str(p) for p in loc)
+        if e["type"] == "extra_forbidden":
+            hint = did_you_mean(str(loc[-1]), _fields_at(model, loc[:-1]))
+            lines.append(f"unknown key {dotted!r}.{hint}")
+        else:
+            lines.append(f"{dotted}: {e['msg']} (got {e.get('input')!r})")
+    return ConfigError(f"Invalid configuration in {source}: " + "; ".join(lines))
+
+
+def validate(model: type[BaseModel], data: dict[str, Any], source: str = "config") -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise _explain(model, err, source) from None
+
+
+def resolve_recipe_path(name_or_path: str | Path) -> Path:
+    """A recipe file path, or the name of a preset in ``training/recipes`` (``sentry``, ``judge``…)."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml"):
+        if not p.is_file():
+            raise ConfigError(f"Recipe file {p} does not exist.")
+        return p
+    preset = RECIPES_DIR / f"{name_or_path}.yaml"
+    if preset.is_file():
+        return preset
+    known = list_presets()
+    raise ConfigError(
+        f"No recipe file or preset named {str(name_or_path)!r}.{did_you_mean(str(name_or_path), known)} "
+        f"Presets: {', '.join(known)}."
+    )
+
+
+def list_presets() -> list[str]:
+    return sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
+
+
+def load_yaml_mapping(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must contain a mapping of sections (features:, train:, …).")
+    return data
+
+
+def load_recipe(recipe: str | Path | None = None, overrides: list[str] | None = None, **top: Any) -> Recipe:
+    """Defaults < recipe file (or preset name) < ``key=value`` overrides < keyword arguments."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if recipe is not None:
+        path = resolve_recipe_path(recipe)
+        data = load_yaml_mapping(path)
+        source = str(path)
+    for item in overrides or []:
+        path_parts, value = _parse_override(item)
+        _set_path(data, path_parts, value)
+    for key, value in top.items():
+        if value is not None:
+            data[key] = value
+    return validate(Recipe, data, source)

@@ -1,0 +1,296 @@
+"""The evaluation report: what a model measured, in wake-word terms, as JSON plus plots.
+
+:func:`build_report` turns scores (positive test clips, negative test streams) into an
+:class:`EvalReport`; the report is plain data (JSON round trip) and draws its own plots on
+:meth:`EvalReport.save`. Operating points are chosen on all negative streams together; each stream's
+own FA/h at those thresholds is reported beside them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from wakesmith import __version__
+from wakesmith.config import DetectorConfig, EvalConfig
+from wakesmith.errors import ArtifactError, DatasetError
+from wakesmith.evaluate.metrics import (
+    DetCurve,
+    clip_max_scores,
+    confusion_matrix,
+    default_thresholds,
+    eer,
+    fa_per_hour,
+    pauc,
+    recall_at_fa_per_hour,
+    stream_window_max,
+    threshold_for_fa_per_hour,
+)
+from wakesmith.fsio import atomic_write_text
+from wakesmith.runtime.detector import detections_for_thresholds
+
+REPORT_FILE = "report.json"
+HISTOGRAM_BINS = 50
+DEFAULT_PRESET = "default"
+DEFAULT_PAUC_MAX_FA_PER_HOUR = 1.0
+"""pAUC range when the config names no target; otherwise the largest target FA/h is used."""
+_SAME_THRESHOLD = 1e-9
+
+
+@dataclass(frozen=True)
+class NegativeStream:
+    """Scores of one kind of negative audio ("speech", "confusables", "background"…).
+
+    ``scores`` holds one array per continuous recording; ``hours`` their duration (``None``: from
+    the number of scores and the step).
+    """
+
+    name: str
+    scores: Sequence[np.ndarray]
+    hours: float | None = None
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StreamResult(_Data):
+    name: str
+    hours: float
+    fa_per_hour: list[float]
+    """FA/h at each threshold of :attr:`EvalReport.thresholds`."""
+    at_operating_points: dict[str, float] = Field(default_factory=dict)
+    """Operating point name → FA/h of this stream at its threshold."""
+
+
+class OperatingPointResult(_Data):
+    name: str
+    target_fa_per_hour: float
+    threshold: float
+    fa_per_hour: float
+    """Measured on all negative streams together."""
+    recall: float
+    frr: float
+    met: bool
+
+
+class Histogram(_Data):
+    edges: list[float]
+    positive: list[int]
+    """Max smoothed score of each positive clip."""
+    negative: list[int]
+    """Max smoothed score of each clip-long window of the negative streams."""
+
+
+class EvalReport(_Data):
+    model_id: str
+    role: str
+    step_s: float
+    detector: DetectorConfig
+    positives: int
+    """Number of positive test clips."""
+    streams: list[StreamResult]
+    thresholds: list[float]
+    fa_per_hour: list[float]
+    """All negative streams together, per threshold."""
+    frr: list[float]
+    operating_points: list[OperatingPointResult]
+    eer: float
+    """Positive clip max scores vs negative window max scores; 1.0 if no negative window was full."""
+    pauc: float
+    pauc_max_fa_per_hour: float
+    histogram: Histogram
+    confusion: list[list[int]]
+    """Clip level at the default operating point: ``[[TN, FP], [FN, TP]]``, negatives = windows."""
+    confusion_threshold: float
+    timings: dict[str, float] = Field(default_factory=dict)
+    created: str = Field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    wakesmith_version: str = __version__
+
+    # -- lookups used by the CLI, quickstart and calibration
+    def curve(self) -> DetCurve:
+        """The combined DET curve as arrays."""
+        return DetCurve(
+            np.array(self.thresholds),
+            np.array(self.fa_per_hour),
+            np.array(self.frr),
+            sum(s.hours for s in self.streams),
+            self.positives,
+        )
+
+    def operating_point(self, name: str) -> OperatingPointResult:
+        """The operating point called ``name`` (a preset such as ``default``)."""
+        for point in self.operating_points:
+            if point.name == name:
+                return point
+        known = ", ".join(p.name for p in self.operating_points)
+        raise ArtifactError(f"The report has no operating point {name!r}; it has: {known}.")
+
+    def recall_at(self, target_fa_per_hour: float) -> float:
+        """Recall at the lowest threshold within ``target_fa_per_hour`` (0.0 if none is)."""
+        return recall_at_fa_per_hour(self.curve(), target_fa_per_hour)
+
+    def stream_fa_per_hour(self, threshold: float) -> dict[str, float]:
+        """Each stream's FA/h at the largest measured threshold not above ``threshold``."""
+        k = max(0, int(np.searchsorted(self.thresholds, threshold + _SAME_THRESHOLD, side="right")) - 1)
+        return {s.name: s.fa_per_hour[k] for s in self.streams}
+
+    def frr_at(self, threshold: float) -> float:
+        """False-reject rate on the positives at the largest measured threshold not above ``threshold``."""
+        k = max(0, int(np.searchsorted(self.thresholds, threshold + _SAME_THRESHOLD, side="right")) - 1)
+        return self.frr[k]
+
+    # -- serialization
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> EvalReport:
+        return cls.model_validate_json(text)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def save(self, folder: Path) -> list[Path]:
+        """Write ``report.json`` and the plots into ``folder``; returns the paths written."""
+        from wakesmith.evaluate.plots import save_plots  # matplotlib only when plots are drawn
+
+        folder = Path(folder)
+        paths = [atomic_write_text(folder / REPORT_FILE, self.to_json())]
+        return paths + save_plots(self, folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> EvalReport:
+        path = Path(folder) / REPORT_FILE
+        if not path.is_file():
+            raise ArtifactError(
+                f"{folder} has no {REPORT_FILE}; run `wakesmith evaluate` on the model first."
+            )
+        return cls.from_json(path.read_text())
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """(metric, value) rows for the CLI table."""
+        rows = [("role", self.role), ("test positives", str(self.positives))]
+        rows += [(f"{s.name} stream", f"{s.hours:.2f} h") for s in self.streams]
+        for p in self.operating_points:
+            flag = "" if p.met else " (target not met)"
+            rows.append(
+                (
+                    f"{p.name}: threshold for ≤ {p.target_fa_per_hour:g} FA/h",
+                    f"{p.threshold:.4f}  FA/h {p.fa_per_hour:.2f}  recall {100 * p.recall:.1f} %{flag}",
+                )
+            )
+            for s in self.streams:
+                rows.append((f"  FA/h on {s.name}", f"{s.at_operating_points.get(p.name, float('nan')):.2f}"))
+        rows += [
+            ("EER (clip level)", f"{100 * self.eer:.2f} %"),
+            (f"pAUC (0–{self.pauc_max_fa_per_hour:g} FA/h)", f"{self.pauc:.3f}"),
+        ]
+        rows += [(f"time: {k}", f"{v:.1f} s") for k, v in self.timings.items()]
+        return rows
+
+
+def _operating_targets(eval_cfg: EvalConfig) -> list[tuple[str, float]]:
+    named = list(eval_cfg.presets.items())
+    extra = [(f"{t:g} FA/h", t) for t in eval_cfg.target_fa_per_hour]
+    return named + extra
+
+
+def build_report(
+    model_id: str,
+    role: str,
+    pos_clip_scores: Sequence[np.ndarray],
+    streams: Sequence[NegativeStream],
+    cfg: DetectorConfig,
+    step_s: float,
+    eval_cfg: EvalConfig | None = None,
+    thresholds: np.ndarray | None = None,
+    timings: dict[str, float] | None = None,
+) -> EvalReport:
+    """Measure everything the report holds from raw per-step scores.
+
+    Positive clips are scored with a fresh detector each; each negative recording too. Operating
+    points: every preset of ``eval_cfg.presets`` (by name) and every ``target_fa_per_hour``.
+    """
+    t0 = time.perf_counter()
+    eval_cfg = eval_cfg or EvalConfig()
+    if not streams:
+        raise DatasetError("No negative test streams to measure false accepts on; add negative test clips.")
+    thr = np.sort(np.asarray(default_thresholds() if thresholds is None else thresholds, dtype=np.float64))
+    peaks = clip_max_scores(pos_clip_scores, cfg)
+    if len(peaks) == 0:
+        raise DatasetError(
+            "No positive test clips to measure recall on; add wake-word clips to the test split."
+        )
+    frr = 1.0 - (peaks[:, np.newaxis] >= thr[np.newaxis, :]).mean(axis=0)
+
+    counts: list[np.ndarray] = []
+    hours: list[float] = []
+    for stream in streams:
+        c = np.zeros(len(thr), dtype=np.int64)
+        for scores in stream.scores:
+            c += detections_for_thresholds(scores, thr, cfg, step_s)
+        counts.append(c)
+        n_steps = sum(len(s) for s in stream.scores)
+        hours.append(stream.hours if stream.hours is not None else n_steps * step_s / 3600.0)
+    total_hours = sum(hours)
+    combined = np.array([fa_per_hour(c, total_hours) for c in np.sum(counts, axis=0).tolist()])
+    curve = DetCurve(thr, combined, frr, total_hours, len(peaks))
+
+    points = [
+        OperatingPointResult(name=name, **asdict(threshold_for_fa_per_hour(curve, target)))
+        for name, target in _operating_targets(eval_cfg)
+    ]
+    index = {p.name: int(np.searchsorted(thr, p.threshold)) for p in points}
+    results = [
+        StreamResult(
+            name=s.name,
+            hours=h,
+            fa_per_hour=[fa_per_hour(x, h) for x in c.tolist()],
+            at_operating_points={name: fa_per_hour(int(c[k]), h) for name, k in index.items()},
+        )
+        for s, h, c in zip(streams, hours, counts, strict=True)
+    ]
+
+    # Clip-level view: negative windows as long as a typical positive clip.
+    window = max(1, int(np.median([len(s) for s in pos_clip_scores])))
+    neg_windows = np.concatenate(
+        [stream_window_max(s, window, cfg) for st in streams for s in st.scores] + [np.zeros(0)]
+    )
+    finite_pos = peaks[np.isfinite(peaks)]
+    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
+    default = next((p for p in points if p.name == DEFAULT_PRESET), None)
+    cm_threshold = default.threshold if default else cfg.threshold
+    y_true = np.concatenate([np.ones(len(peaks), bool), np.zeros(len(neg_windows), bool)])
+    y_pred = np.concatenate([peaks >= cm_threshold, neg_windows >= cm_threshold])
+    pauc_max = max((t for _, t in _operating_targets(eval_cfg)), default=DEFAULT_PAUC_MAX_FA_PER_HOUR)
+
+    return EvalReport(
+        model_id=model_id,
+        role=role,
+        step_s=step_s,
+        detector=cfg,
+        positives=len(peaks),
+        streams=results,
+        thresholds=thr.tolist(),
+        fa_per_hour=combined.tolist(),
+        frr=frr.tolist(),
+        operating_points=points,
+        eer=eer(finite_pos, neg_windows) if len(finite_pos) and len(neg_windows) else 1.0,
+        pauc=pauc(curve, pauc_max),
+        pauc_max_fa_per_hour=pauc_max,
+        histogram=Histogram(
+            edges=edges.tolist(),
+            positive=np.histogram(np.clip(finite_pos, 0, 1), edges)[0].tolist(),
+            negative=np.histogram(np.clip(neg_windows, 0, 1), edges)[0].tolist(),
+        ),
+        confusion=confusion_matrix(y_true, y_pred).tolist(),
+        confusion_threshold=cm_threshold,
+        timings={**(timings or {}), "metrics_s": time.perf_counter() - t0},
+    )

@@ -1,0 +1,106 @@
+"""Piper neural voices the user brings (``.onnx`` + ``.onnx.json``), through the ``piper-tts`` package.
+
+Piper is optional: wakesmith never downloads voices. A voice is two files side by side, the model
+and its JSON config; the config names the dataset and, for some voices, the licence.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soxr
+
+from wakesmith.config import SAMPLE_RATE
+from wakesmith.errors import AudioError, ConfigError, ToolMissingError
+
+INSTALL_HINT = "pip install piper-tts"
+PIPER_URL = "https://github.com/OHF-Voice/piper1-gpl"
+UNKNOWN_LICENCE = "unknown (see the voice's MODEL_CARD)"
+BASE_SPEED_WPM = 160
+"""Speed (words per minute) that maps to Piper's ``length_scale`` of 1."""
+
+
+def config_path(voice: Path) -> Path:
+    return Path(f"{voice}.json")
+
+
+def check_voice_files(voice: Path) -> dict[str, Any]:
+    """Validate a Piper voice (``x.onnx`` and ``x.onnx.json``) and return its parsed config."""
+    voice = Path(voice)
+    if voice.suffix != ".onnx":
+        raise ConfigError(f"Piper voice {voice} must be an .onnx file (with its .onnx.json beside it).")
+    if not voice.is_file():
+        raise ConfigError(f"Piper voice {voice} does not exist.")
+    cfg_file = config_path(voice)
+    if not cfg_file.is_file():
+        raise ConfigError(
+            f"Piper voice {voice} has no config {cfg_file.name} beside it; download both files of the voice."
+        )
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"Piper voice config {cfg_file} is not valid JSON: {exc}") from None
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"Piper voice config {cfg_file} must be a JSON object.")
+    return cfg
+
+
+def speaker_id(voice: Path) -> str:
+    """Speaker id used in datasets: ``piper:<voice file stem>``."""
+    return f"piper:{Path(voice).stem}"
+
+
+def voice_licence(voice: Path) -> dict[str, str]:
+    """Licence-manifest entry, from the voice's JSON config where it says one."""
+    cfg = check_voice_files(voice)
+    language = cfg.get("language")
+    return {
+        "engine": "piper",
+        "voice": Path(voice).name,
+        "dataset": str(cfg.get("dataset", "")),
+        "language": str(language.get("code", "")) if isinstance(language, dict) else str(language or ""),
+        "version": str(cfg.get("piper_version", "")),
+        "licence": str(cfg.get("license") or cfg.get("licence") or UNKNOWN_LICENCE),
+        "url": PIPER_URL,
+    }
+
+
+def require_piper() -> Any:
+    """The ``piper`` module, or ToolMissingError saying how to install it."""
+    try:
+        return importlib.import_module("piper")
+    except ImportError:
+        raise ToolMissingError(f"Piper voices need the piper-tts package: `{INSTALL_HINT}`.") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _load(voice: str) -> Any:
+    return require_piper().PiperVoice.load(voice)
+
+
+def synthesize(text: str, voice: Path, *, speed: int = BASE_SPEED_WPM) -> np.ndarray:
+    """Speak ``text`` with a Piper voice; float32 mono 16 kHz. ``speed`` is in words per minute."""
+    check_voice_files(voice)
+    model = _load(str(voice))
+    length_scale = BASE_SPEED_WPM / speed
+    chunks: list[np.ndarray] = []
+    rate = int(model.config.sample_rate)
+    try:  # piper-tts ≥ 1.3 yields AudioChunk objects
+        syn_config = require_piper().SynthesisConfig(length_scale=length_scale)
+        for chunk in model.synthesize(text, syn_config=syn_config):
+            chunks.append(np.asarray(chunk.audio_float_array, dtype=np.float32))
+            rate = int(chunk.sample_rate)
+    except AttributeError:  # piper-tts 1.2 streams raw 16-bit PCM
+        for raw in model.synthesize_stream_raw(text, length_scale=length_scale):
+            chunks.append(np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0)
+    if not chunks:
+        raise AudioError(f"Piper voice {Path(voice).name} produced no audio for {text!r}.")
+    audio = np.concatenate(chunks)
+    if rate != SAMPLE_RATE:
+        audio = soxr.resample(audio, rate, SAMPLE_RATE, quality="HQ").astype(np.float32)
+    return np.clip(audio, -1.0, 1.0)

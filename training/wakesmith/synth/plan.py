@@ -1,0 +1,235 @@
+"""The synthesis plan: every clip to make, decided up front and deterministically from the seed.
+
+A speaker is one voice + variant combination (``espeak:en-gb+f3``) or one Piper voice
+(``piper:en_US-lessac-medium``). Positives are spread evenly over speakers, speeds, pitches, word gaps
+and written forms of the phrase; each dimension cycles through a fresh shuffle of its values, so
+every value is used about equally often without walking the whole (huge) grid. Confusables are
+negatives (``meta.kind="confusable"``); ``hard_negative`` is reserved for clips a Judge rejected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from wakesmith.config import SynthConfig
+from wakesmith.errors import ConfigError
+from wakesmith.synth import piper
+from wakesmith.synth.backgrounds import BACKGROUND_KINDS
+from wakesmith.synth.confusables import confusables
+from wakesmith.synth.espeak import PITCH_RANGE, SPEED_RANGE, WORD_GAP_MAX, check_voice
+from wakesmith.synth.lexicon import DICT_WORDS, read_words
+
+Label = Literal["positive", "negative", "background"]
+Kind = Literal["positive", "confusable", "speech", "background"]
+T = TypeVar("T")
+
+ESPEAK, PIPER, NOISE = "espeak-ng", "piper", "noise"
+BACKGROUND_SECONDS = (5.0, 10.0)
+BACKGROUND_RMS_DB = (-45.0, -20.0)
+BABBLE_SENTENCES = 8
+SPEECH_WORDS = (1, 8)
+"""Negative speech lasts about 0.5–3 s: one to eight words at espeak's speaking rates."""
+SPEECH_MIX = (0.5, 0.3)
+"""Shares of sentence fragments and whole short sentences; the rest are random dictionary words."""
+
+
+@dataclass(frozen=True)
+class SynthJob:
+    """One clip to synthesize. ``id`` is a digest of everything else, so equal jobs share a file."""
+
+    id: str
+    label: Label
+    kind: Kind
+    speaker: str
+    text: str
+    engine: str
+    voice: str = ""
+    variant: str = ""
+    speed: int = 0
+    pitch: int = 0
+    word_gap: int = 0
+    phonemes: bool = False
+    """``text`` is espeak phoneme mnemonics, spoken via ``[[...]]``."""
+    seed: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Kind-specific details: the confusable's kind and distance, a background's type and length…"""
+
+
+@dataclass(frozen=True)
+class Speaker:
+    id: str
+    engine: str
+    voice: str
+    variant: str = ""
+
+
+def _job(**fields: Any) -> SynthJob:
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return SynthJob(id=f"{fields['kind']}-{digest}", **fields)
+
+
+def _cycle(values: Sequence[T], rng: random.Random) -> Iterator[T]:
+    """Endless stream of the values, reshuffled each round (balanced, yet random)."""
+    if not values:
+        raise ConfigError("A synthesis setting list is empty; give at least one value.")
+    while True:
+        order = list(values)
+        rng.shuffle(order)
+        yield from order
+
+
+def speakers(cfg: SynthConfig) -> list[Speaker]:
+    """All voice × variant combinations, checked against the installed espeak-ng, then Piper voices."""
+    out = []
+    for voice in cfg.voices:
+        for variant in cfg.variants:
+            check_voice(voice, variant)
+            sid = f"espeak:{voice}+{variant}" if variant else f"espeak:{voice}"
+            out.append(Speaker(sid, ESPEAK, voice, variant))
+    if cfg.piper_voices:
+        piper.require_piper()
+        for path in cfg.piper_voices:
+            piper.check_voice_files(Path(path))
+            out.append(Speaker(piper.speaker_id(Path(path)), PIPER, str(path)))
+    if not out:
+        raise ConfigError("No voices to synthesize with: set synth.voices (espeak-ng) or synth.piper_voices.")
+    return out
+
+
+def phrase_variants(phrase: str) -> list[str]:
+    """Written forms that make espeak-ng vary its prosody: 'hey katya', 'Hey, Katya!', 'hey katya.'…"""
+    words = phrase.split()
+    if not words:
+        raise ConfigError("The wake phrase is empty.")
+    lower = " ".join(words).lower()
+    titled = [w.capitalize() for w in words]
+    exclaimed = f"{titled[0]}, {' '.join(titled[1:])}!" if len(titled) > 1 else f"{titled[0]}!"
+    forms = [lower, exclaimed, f"{lower}.", f"{lower.capitalize()}?"]
+    return list(dict.fromkeys(forms))
+
+
+def bundled_sentences() -> list[str]:
+    text = resources.files("wakesmith.synth").joinpath("sentences.txt").read_text(encoding="utf-8")
+    return [s.strip() for s in text.splitlines() if s.strip() and not s.startswith("#")]
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"[a-z']+", text.lower()))
+
+
+def negative_texts(phrase: str, n: int, rng: random.Random, dictionary: Sequence[str]) -> list[str]:
+    """Varied everyday speech that never contains the phrase."""
+    sentences, target = bundled_sentences(), _normal(phrase)
+    short = [s for s in sentences if len(s.split()) <= SPEECH_WORDS[1] + 1]
+    out: list[str] = []
+    while len(out) < n:
+        roll, n_words = rng.random(), rng.randint(*SPEECH_WORDS)
+        if roll < SPEECH_MIX[0]:
+            words = rng.choice(sentences).split()
+            start = rng.randint(0, max(0, len(words) - n_words))
+            text = " ".join(words[start : start + n_words])
+        elif roll < sum(SPEECH_MIX):
+            text = rng.choice(short)
+        else:
+            text = " ".join(rng.choice(dictionary) for _ in range(max(1, n_words // 2)))
+        if target not in _normal(text):
+            out.append(text)
+    return out
+
+
+def _check_settings(cfg: SynthConfig) -> None:
+    """Refuse out-of-range engine settings before any work starts, not once per failed clip."""
+    for name, values, (lo, hi) in (("speeds", cfg.speeds, SPEED_RANGE), ("pitches", cfg.pitches, PITCH_RANGE),
+                                   ("word_gaps", cfg.word_gaps, (0, WORD_GAP_MAX))):  # fmt: skip
+        bad = [v for v in values if not lo <= v <= hi]
+        if bad:
+            raise ConfigError(f"synth.{name} must lie in {lo}..{hi}; got {bad}.")
+    for name in ("positives", "confusables", "negative_speech", "backgrounds"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"synth.{name} must be 0 or more.")
+
+
+class _Draw:
+    """Balanced draws of speaker and engine settings for spoken jobs."""
+
+    def __init__(self, cfg: SynthConfig, spk: list[Speaker], rng: random.Random) -> None:
+        self.rng = rng
+        self.speaker, self.espeak = (
+            _cycle(spk, rng),
+            _cycle([s for s in spk if s.engine == ESPEAK] or spk, rng),
+        )
+        self.speed, self.pitch = _cycle(cfg.speeds, rng), _cycle(cfg.pitches, rng)
+        self.gap = _cycle(cfg.word_gaps, rng)
+
+    def job(self, label: Label, kind: Kind, text: str, *, phonemes: bool = False, **meta: Any) -> SynthJob:
+        s = next(self.espeak if phonemes else self.speaker)
+        is_espeak = s.engine == ESPEAK  # Piper has no pitch or word-gap setting
+        return _job(
+            label=label, kind=kind, speaker=s.id, text=text, engine=s.engine, voice=s.voice,
+            variant=s.variant, speed=next(self.speed), pitch=next(self.pitch) if is_espeak else 0,
+            word_gap=next(self.gap) if is_espeak else 0, phonemes=phonemes, seed=self.rng.randrange(2**31),
+            meta=meta,
+        )  # fmt: skip
+
+
+def _background_jobs(n: int, espeak_spk: list[Speaker], rng: random.Random) -> Iterator[SynthJob]:
+    kinds = _cycle([k for k in BACKGROUND_KINDS if espeak_spk or k != "babble"], rng)
+    for _ in range(n):
+        kind = next(kinds)
+        meta: dict[str, Any] = {
+            "background": kind,
+            "seconds": round(rng.uniform(*BACKGROUND_SECONDS), 2),
+            "rms_db": round(rng.uniform(*BACKGROUND_RMS_DB), 1),
+        }
+        if kind == "babble":
+            meta["texts"] = rng.sample(bundled_sentences(), BABBLE_SENTENCES)
+            meta["speakers"] = [asdict(rng.choice(espeak_spk)) for _ in range(BABBLE_SENTENCES)]
+        seed = rng.randrange(2**31)
+        yield _job(
+            label="background", kind="background", speaker="", text="", engine=NOISE, seed=seed, meta=meta
+        )
+
+
+def plan(cfg: SynthConfig, *, cache_dir: Path, words_path: Path = DICT_WORDS) -> list[SynthJob]:
+    """All jobs for ``cfg``: positives, confusables, negative speech, backgrounds (in that order).
+
+    ``words_path`` is the dictionary that confusables and random negative speech draw on; its
+    phonemized form is cached in ``cache_dir``.
+    """
+    _check_settings(cfg)
+    rng = random.Random(cfg.seed)
+    spk = speakers(cfg)
+    espeak_spk = [s for s in spk if s.engine == ESPEAK]
+    draw = _Draw(cfg, spk, rng)
+    jobs: dict[str, SynthJob] = {}
+
+    def add(job: SynthJob) -> None:
+        jobs.setdefault(job.id, job)  # an exact repeat adds nothing: same settings, same audio
+
+    forms = _cycle(phrase_variants(cfg.phrase), rng)
+    for _ in range(cfg.positives):
+        add(draw.job("positive", "positive", next(forms), phrase=cfg.phrase))
+    if cfg.confusables:
+        found = confusables(
+            cfg.phrase, n=cfg.confusables, seed=cfg.seed, cache_dir=cache_dir, words_path=words_path
+        )
+        if not espeak_spk:  # only espeak-ng speaks phoneme strings
+            found = [c for c in found if not c.speak_phonemes]
+        for _, c in zip(range(cfg.confusables), _cycle(found, rng) if found else iter(()), strict=False):
+            text = c.phonemes if c.speak_phonemes else c.text
+            meta = {"confusable_kind": c.kind, "distance": c.distance, "display": c.text}
+            add(draw.job("negative", "confusable", text, phonemes=c.speak_phonemes, **meta))
+    if cfg.negative_speech:
+        for text in negative_texts(cfg.phrase, cfg.negative_speech, rng, read_words(words_path)):
+            add(draw.job("negative", "speech", text))
+    for job in _background_jobs(cfg.backgrounds, espeak_spk, rng):
+        add(job)
+    return list(jobs.values())

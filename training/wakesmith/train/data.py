@@ -1,0 +1,202 @@
+"""Training data: clips from the store → augmented, featurized fixed-length windows.
+
+The dataset keeps every clip's audio in memory as int16 (10k one-second clips ≈ 300 MB) so forked
+DataLoader workers share it. Augmentation is recorded, not materialized: an example is
+(clip, epoch, draw) → a seed, and the same seed always yields the same example.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from wakesmith.augment import WaveAugment, spec_augment
+from wakesmith.config import SAMPLE_RATE, Recipe
+from wakesmith.data.store import ClipStore
+from wakesmith.errors import DatasetError
+from wakesmith.features import create_frontend
+from wakesmith.train.examples import example_seed, fit_length, place
+
+log = logging.getLogger(__name__)
+
+MIN_POSITIVES = 2
+MIN_NEGATIVES = 2
+PCM_SCALE = 32767.0
+
+
+@dataclass(frozen=True)
+class ClipItem:
+    """One clip as training sees it."""
+
+    clip_id: str
+    audio: np.ndarray  # int16
+    positive: bool
+    weight: float
+    kind: str  # positive, negative, confusable, hard_negative, background
+
+
+def _kind(label: str, meta: str | dict | None) -> str:
+    if label in ("positive", "hard_negative", "background"):
+        return label
+    info = json.loads(meta) if isinstance(meta, str) and meta else (meta or {})
+    return "confusable" if isinstance(info, dict) and info.get("kind") == "confusable" else "negative"
+
+
+def load_items(store: ClipStore, recipe: Recipe, split: str) -> list[ClipItem]:
+    items = []
+    for clip in store.clips(recipe.dataset_name, split=split):
+        kind = _kind(clip.label, clip.meta)
+        weight = {
+            "positive": 1.0,
+            "confusable": recipe.train.hard_negative_weight,
+            "hard_negative": recipe.train.hard_negative_weight,
+        }.get(kind, recipe.train.negative_weight)
+        pcm = np.round(store.load_audio(clip) * PCM_SCALE).astype(np.int16)
+        items.append(ClipItem(clip.id, pcm, kind == "positive", weight, kind))
+    n_pos = sum(i.positive for i in items)
+    if n_pos < MIN_POSITIVES or len(items) - n_pos < MIN_NEGATIVES:
+        raise DatasetError(
+            f"The {split} split of dataset {recipe.dataset_name!r} has {n_pos} positive and "
+            f"{len(items) - n_pos} negative clips; training needs both. Add data (`wakesmith synth` or "
+            "`wakesmith dataset scan`) and run `wakesmith dataset split`."
+        )
+    return items
+
+
+class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
+    """Indexable by ``(clip_index, epoch, draw)`` tuples from :class:`EpochSampler`."""
+
+    def __init__(
+        self, items: Sequence[ClipItem], recipe: Recipe, *, backgrounds: Sequence[np.ndarray], train: bool
+    ) -> None:
+        self.items = list(items)
+        self.recipe = recipe
+        self.train = train
+        self.window = round(recipe.train.clip_seconds * SAMPLE_RATE)
+        self.frontend = create_frontend(recipe.features)
+        self.augment = WaveAugment(recipe.augment, backgrounds=backgrounds)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def example(self, index: int, epoch: int, draw: int) -> tuple[np.ndarray, bool, float]:
+        item = self.items[index]
+        seed = example_seed(self.recipe.train.seed, epoch if self.train else 0, draw)
+        rng = np.random.default_rng(seed)
+        audio = item.audio.astype(np.float32) / PCM_SCALE
+        window, _ = place(audio, self.window, positive=item.positive, rng=rng, cfg=self.recipe.augment)
+        window = self.augment(window, seed=seed, epoch=epoch, epochs=self.recipe.train.epochs)
+        window = fit_length(window.astype(np.float32), self.window)
+        feats = self.frontend(window)
+        if self.train:
+            feats = spec_augment(feats, self.recipe.augment, seed=seed)
+        return feats.astype(np.float32), item.positive, item.weight
+
+    def __getitem__(self, key: tuple[int, int, int] | int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        index, epoch, draw = key if isinstance(key, tuple) else (key, 0, key)
+        feats, positive, weight = self.example(index, epoch, draw)
+        return (
+            torch.from_numpy(feats),
+            torch.tensor(float(positive)),
+            torch.tensor(weight, dtype=torch.float32),
+        )
+
+
+class EpochSampler(Sampler[tuple[int, int, int]]):
+    """Draws an epoch's examples (balanced between positives and negatives when asked).
+
+    Yields ``(clip_index, epoch, draw)`` so workers know the epoch without shared state; Lightning
+    calls :meth:`set_epoch` before each epoch.
+    """
+
+    def __init__(self, items: Sequence[ClipItem], recipe: Recipe, *, shuffle: bool = True) -> None:
+        self.positives = np.array([i for i, it in enumerate(items) if it.positive])
+        self.negatives = np.array([i for i, it in enumerate(items) if not it.positive])
+        self.n_items = len(items)
+        self.recipe = recipe
+        self.shuffle = shuffle
+        self.epoch = 0
+        self.size = (recipe.train.samples_per_epoch or len(items)) if shuffle else len(items)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[tuple[int, int, int]]:
+        if not self.shuffle:
+            yield from ((i, 0, i) for i in range(self.n_items))
+            return
+        rng = np.random.default_rng(example_seed(self.recipe.train.seed, self.epoch, 17))
+        if self.recipe.train.balanced_batches:
+            n_pos = round(self.size * self.recipe.train.positive_fraction)
+            picks = np.concatenate(
+                [rng.choice(self.positives, n_pos), rng.choice(self.negatives, self.size - n_pos)]
+            )
+            rng.shuffle(picks)
+        else:
+            picks = rng.integers(0, self.n_items, self.size)
+        base = self.epoch * self.size
+        yield from ((int(i), self.epoch, base + d) for d, i in enumerate(picks))
+
+
+def resolve_workers(requested: int) -> int:
+    if requested >= 0:
+        return requested
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class WakeDataModule(L.LightningDataModule):
+    def __init__(self, store: ClipStore, recipe: Recipe) -> None:
+        super().__init__()
+        self.store = store
+        self.recipe = recipe
+        self.train_set: WindowDataset | None = None
+        self.val_set: WindowDataset | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        train_items = load_items(self.store, self.recipe, "train")
+        val_items = load_items(self.store, self.recipe, "val")
+        backgrounds = [
+            it.audio.astype(np.float32) / PCM_SCALE for it in train_items if it.kind == "background"
+        ]
+        self.train_set = WindowDataset(train_items, self.recipe, backgrounds=backgrounds, train=True)
+        self.val_set = WindowDataset(val_items, self.recipe, backgrounds=backgrounds, train=False)
+        log.info("training on %d clips, validating on %d", len(train_items), len(val_items))
+
+    @property
+    def val_hours(self) -> float:
+        """Hours of negative audio in the validation set (for the validation FA/h estimate)."""
+        assert self.val_set is not None
+        n_neg = sum(not it.positive for it in self.val_set.items)
+        return n_neg * self.recipe.train.clip_seconds / 3600.0
+
+    def _loader(self, dataset: WindowDataset, sampler: EpochSampler) -> DataLoader:
+        workers = resolve_workers(self.recipe.train.num_workers)
+        return DataLoader(
+            dataset,
+            batch_size=self.recipe.train.batch_size,
+            sampler=sampler,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            drop_last=False,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        assert self.train_set is not None
+        return self._loader(self.train_set, EpochSampler(self.train_set.items, self.recipe, shuffle=True))
+
+    def val_dataloader(self) -> DataLoader:
+        assert self.val_set is not None
+        return self._loader(self.val_set, EpochSampler(self.val_set.items, self.recipe, shuffle=False))

@@ -1,0 +1,181 @@
+"""Run a training: build model and data from a recipe, fit with Lightning, resume, pick the best.
+
+A run lives in ``<home>/runs/<dataset>-<role>-<recipe digest>-<dataset lineage>/``; starting the same
+recipe on the same data again resumes from ``checkpoints/last.ckpt`` (written every
+``train.checkpoint_every_n_steps`` steps and at every epoch end), so a killed run loses at most that
+many steps. A finished run is not retrained: fitting it again just reloads the best checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from torch import nn
+
+from wakesmith.config import Recipe
+from wakesmith.data.store import ClipStore
+from wakesmith.events import Emitter
+from wakesmith.home import Home
+from wakesmith.models import WakeModel, create_model
+from wakesmith.train.data import WakeDataModule
+from wakesmith.train.task import WakeWordTask
+
+log = logging.getLogger(__name__)
+
+STAGE = "train"
+PROGRESS_EVERY_N_BATCHES = 10
+
+
+@dataclass
+class FitResult:
+    model: WakeModel
+    run_dir: Path
+    best_checkpoint: Path
+    best_score: float
+    epochs: int
+    resumed_from_step: int
+    samples_per_second: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class EventCallback(Callback):
+    """Translates Lightning's loop into the wakesmith event vocabulary."""
+
+    def __init__(self, emitter: Emitter, total_steps: int) -> None:
+        self.emitter = emitter
+        self.total_steps = total_steps
+        self.history: list[dict[str, Any]] = []
+        self.samples = 0
+        self.started = 0.0
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.started = time.perf_counter()
+        self.emitter.started(STAGE, total=self.total_steps, message=f"from step {trainer.global_step}")
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        self.samples += len(batch[0])
+        if trainer.global_step % PROGRESS_EVERY_N_BATCHES == 0:
+            loss = trainer.callback_metrics.get("train/loss")
+            msg = f"epoch {trainer.current_epoch} loss {float(loss):.4f}" if loss is not None else ""
+            self.emitter.progress(STAGE, trainer.global_step, self.total_steps, msg)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        values = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+        values["epoch"] = trainer.current_epoch
+        self.history.append(values)
+        self.emitter.metric(STAGE, **values)
+
+    @property
+    def samples_per_second(self) -> float:
+        elapsed = time.perf_counter() - self.started
+        return self.samples / elapsed if elapsed > 0 else 0.0
+
+
+def run_dir_for(home: Home, recipe: Recipe, lineage: str) -> Path:
+    return home.runs / f"{recipe.dataset_name}-{recipe.role}-{recipe.digest()}-{lineage[:8]}"
+
+
+def _step_of(ckpt: Path) -> int:
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    return int(state.get("global_step", 0))
+
+
+def build_model(recipe: Recipe) -> WakeModel:
+    from wakesmith.features import create_frontend
+
+    dim = create_frontend(recipe.features).dim
+    return create_model(recipe.model.name, dim, **recipe.model.params)
+
+
+def load_weights(model: nn.Module, checkpoint: Path) -> None:
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+    model.load_state_dict({k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")})
+
+
+def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitResult:
+    """Train ``recipe`` on its dataset's train split, validate on its val split, return the best model."""
+    L.seed_everything(recipe.train.seed, workers=True, verbose=False)
+    lineage = store.lineage_hash(recipe.dataset_name)
+    run_dir = run_dir_for(home, recipe, lineage)
+    ckpt_dir = run_dir / "checkpoints"
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "recipe.yaml").write_text(recipe.to_yaml())
+
+    data = WakeDataModule(store, recipe)
+    data.setup("fit")
+    steps_per_epoch = -(-len(data.train_dataloader().sampler) // recipe.train.batch_size)  # type: ignore[arg-type]
+    model = build_model(recipe)
+    task = WakeWordTask(model, recipe, val_hours=data.val_hours, steps_per_epoch=steps_per_epoch)
+
+    events = EventCallback(emitter, total_steps=steps_per_epoch * recipe.train.epochs)
+    best = ModelCheckpoint(
+        dirpath=ckpt_dir,
+        filename="best",
+        monitor="val/select",
+        mode="max",
+        save_top_k=1,
+        enable_version_counter=False,
+    )
+    last = ModelCheckpoint(
+        dirpath=ckpt_dir,
+        filename="step",
+        save_top_k=0,
+        save_last=True,
+        every_n_train_steps=recipe.train.checkpoint_every_n_steps,
+        enable_version_counter=False,
+    )
+    callbacks: list[Callback] = [events, best, last]
+    if recipe.train.ema:
+        from lightning.pytorch.callbacks import EMAWeightAveraging
+
+        callbacks.append(EMAWeightAveraging(decay=recipe.train.ema_decay))
+
+    resume = ckpt_dir / "last.ckpt"
+    resumed_from = _step_of(resume) if resume.is_file() else 0
+    if resumed_from:
+        emitter.warning(STAGE, f"resuming {run_dir.name} from step {resumed_from}")
+
+    trainer = L.Trainer(
+        max_epochs=recipe.train.epochs,
+        accelerator=recipe.train.accelerator,
+        devices=1,
+        precision=recipe.train.precision,
+        callbacks=callbacks,
+        logger=CSVLogger(run_dir, name="logs", version=0),
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=PROGRESS_EVERY_N_BATCHES,
+        default_root_dir=run_dir,
+    )
+    trainer.fit(task, datamodule=data, ckpt_path=str(resume) if resume.is_file() else None)
+
+    best_path = Path(best.best_model_path) if best.best_model_path else ckpt_dir / "best.ckpt"
+    if not best_path.is_file():
+        best_path = resume
+    load_weights(model, best_path)
+    model.eval()
+    score = float(best.best_model_score) if best.best_model_score is not None else float("nan")
+    emitter.finished(STAGE, f"best val/select {score:.4f}", checkpoint=str(best_path))
+    return FitResult(
+        model=model,
+        run_dir=run_dir,
+        best_checkpoint=best_path,
+        best_score=score,
+        epochs=trainer.current_epoch,
+        resumed_from_step=resumed_from,
+        samples_per_second=events.samples_per_second,
+        history=events.history,
+    )
