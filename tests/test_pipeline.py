@@ -7,11 +7,14 @@ import json
 import numpy as np
 import onnx
 import pytest
+import soundfile as sf
+import soxr
 
 from wakesmith import api
 from wakesmith.artifact import list_artifacts, read_current
 from wakesmith.audio.io import write_wav
 from wakesmith.data.store import ClipStore
+from wakesmith.errors import AudioError
 from wakesmith.evaluate.report import EvalReport
 from wakesmith.home import Home
 from wakesmith.runtime.backends import OnnxBackend
@@ -68,6 +71,20 @@ def test_train_evaluate_calibrate_detect(home_copy: Home, tmp_path) -> None:  # 
     wav = write_wav(tmp_path / "clip.wav", audio)
     detections = api.detect("sentry", wav, preset="sensitive", home=home_copy)
     assert all(0 < d.time_s <= len(audio) / 16000 + 0.1 for d in detections)
+    # the same audio at 44.1 kHz stereo is converted at the edge and gives the same verdicts
+    stereo = tmp_path / "clip44k.wav"
+    up = soxr.resample(audio, 16000, 44100)
+    sf.write(stereo, np.stack([up, up], axis=1), 44100)
+    assert len(api.detect("sentry", stereo, preset="sensitive", home=home_copy)) == len(detections)
+    # bad input is refused with a message, not a traceback deep in the runtime
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk")
+    with pytest.raises(AudioError):
+        api.detect("sentry", corrupt, home=home_copy)
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros(0, np.int16), 16000, subtype="PCM_16")
+    with pytest.raises(AudioError, match="(?i)empty|no audio|zero"):
+        api.detect("sentry", empty, home=home_copy)
 
 
 def test_a_second_identical_train_does_not_retrain(home_copy: Home) -> None:

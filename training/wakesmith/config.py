@@ -166,6 +166,10 @@ class TrainConfig(Section):
     """DataLoader worker processes; -1 means CPU cores minus one (at least one)."""
     val_fa_per_hour: float = 0.5
     """Checkpoints are ranked by validation recall at this false-accept rate, not by accuracy."""
+    select_negatives: Literal["ordinary", "all"] = "ordinary"
+    """Negatives that count against ``val_fa_per_hour`` when ranking checkpoints: ``ordinary`` (speech and
+    backgrounds; a sentry may fire on confusables, the Judge is there for them) or ``all`` (confusables
+    and hard negatives too: a Judge's job)."""
     checkpoint_every_n_steps: int = 100
     max_epochs_without_improvement: int | None = None
 
@@ -204,6 +208,35 @@ class EvalConfig(Section):
     """Background before each positive test clip, so streaming models start from a warm state."""
 
 
+class QatConfig(Section):
+    """Quantization-aware training of the sentry (off by default; off means exactly the plain pipeline).
+
+    After ``start_epoch`` float epochs, Conv+BN(+ReLU) are fused and fake-quantized, so the network
+    learns weights that survive INT8 (the ESPHome export)."""
+
+    enabled: bool = False
+    start_epoch: int = 0
+    """Float warm-up epochs before fake quantization starts (0: from the first epoch)."""
+    backend: Literal["eager"] = "eager"
+    """``eager``: ``torch.ao.quantization`` (per-tensor int8 activations, per-channel weights)."""
+
+    @field_validator("start_epoch")
+    @classmethod
+    def _not_negative(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError("must be 0 or more")
+        return v
+
+
+class SizeTargetConfig(Section):
+    """What the sentry must fit on the microcontroller; None means no limit (the default)."""
+
+    max_flash_kb: float | None = None
+    """Largest ``.tflite`` in KiB (the stock hey_jarvis model is 51 KiB)."""
+    max_arena_kb: float | None = None
+    """Largest ``tensor_arena_size`` in KiB (hey_jarvis: 22.3 KiB)."""
+
+
 class ExportConfig(Section):
     formats: list[str] = Field(default_factory=lambda: ["onnx"])
 
@@ -223,6 +256,8 @@ class Recipe(Section):
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    qat: QatConfig = Field(default_factory=QatConfig)
+    size_target: SizeTargetConfig = Field(default_factory=SizeTargetConfig)
 
     @property
     def dataset_name(self) -> str:
@@ -340,6 +375,8 @@ def load_recipe(recipe: str | Path | None = None, overrides: list[str] | None = 
     for item in overrides or []:
         path_parts, value = _parse_override(item)
         _set_path(data, path_parts, value)
+    if overrides:
+        source += " with overrides " + " ".join(overrides)
     for key, value in top.items():
         if value is not None:
             data[key] = value

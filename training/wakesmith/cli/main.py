@@ -39,7 +39,7 @@ def _run(fn: Callable[[Emitter], T], *, verbose: bool = False) -> T:
         with RichProgress(verbose=verbose) as bars:
             return fn(Emitter(bars))
     except WakesmithError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -227,6 +227,8 @@ def dataset_split(dataset: DatasetArg, home: HomeOpt = None) -> None:
     """Assign train/val/test splits (80/10/10, grouped by speaker, deterministic)."""
     _print_json(_run(lambda em: api.split(dataset, home=home)))
 
+
+app.command("judge")(__import__("wakesmith.cli.judge", fromlist=["judge"]).judge)  # the Judge service (issue 4)
 
 if __name__ == "__main__":
     app()

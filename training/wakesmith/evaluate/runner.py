@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -39,8 +40,15 @@ def score_file(scorer: Scorer, path: Path) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
-def score_clips(scorer: Scorer, clips: list[np.ndarray]) -> list[np.ndarray]:
-    return [scorer.score(c) for c in clips]
+def score_clips(scorer: Scorer, clips: list[np.ndarray], *, skip_s: float = 0.0) -> list[np.ndarray]:
+    """Scores of each clip from a fresh stream, keeping the steps that end at or after ``skip_s``.
+
+    Positives start with ``eval.lead_in_s`` of room noise: a detection there would be a false
+    accept, not a hit, and the front end's start-up transient lives there too, so those steps are
+    dropped before deciding whether the wake word was detected.
+    """
+    first = max(0, math.ceil((skip_s - scorer.first_end_s) / scorer.step_seconds - 1e-9))
+    return [scorer.score(c)[first:] for c in clips]
 
 
 def evaluate_artifact(
@@ -61,7 +69,7 @@ def evaluate_artifact(
         cal = build_report(
             meta.model_id,
             meta.role,
-            score_clips(scorer, sets.val_positives),
+            score_clips(scorer, sets.val_positives, skip_s=recipe.eval.lead_in_s),
             [NegativeStream("calibration", [score_file(scorer, sets.calibration)])],
             cfg,
             step,
@@ -85,7 +93,7 @@ def evaluate_artifact(
         emitter.progress(STAGE, 2, 4, "calibrated")
 
     t1 = time.perf_counter()
-    pos = score_clips(scorer, sets.test_positives)
+    pos = score_clips(scorer, sets.test_positives, skip_s=recipe.eval.lead_in_s)
     streams = [NegativeStream(name, [score_file(scorer, path)]) for name, path in sets.streams.items()]
     timings["scoring_s"] = time.perf_counter() - t1
     report = build_report(

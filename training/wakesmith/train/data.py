@@ -7,11 +7,13 @@ DataLoader workers share it. Augmentation is recorded, not materialized: an exam
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import lightning as L
 import numpy as np
@@ -22,7 +24,7 @@ from wakesmith.augment import WaveAugment, spec_augment
 from wakesmith.config import SAMPLE_RATE, Recipe
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import DatasetError
-from wakesmith.features import create_frontend
+from wakesmith.features import FeatureCache, create_frontend
 from wakesmith.train.examples import example_seed, fit_length, place
 
 log = logging.getLogger(__name__)
@@ -71,11 +73,21 @@ def load_items(store: ClipStore, recipe: Recipe, split: str) -> list[ClipItem]:
     return items
 
 
-class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
+HARD_KINDS = ("confusable", "hard_negative")
+"""Negatives that sound like the phrase on purpose; validation reports them separately."""
+
+
+class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
     """Indexable by ``(clip_index, epoch, draw)`` tuples from :class:`EpochSampler`."""
 
     def __init__(
-        self, items: Sequence[ClipItem], recipe: Recipe, *, backgrounds: Sequence[np.ndarray], train: bool
+        self,
+        items: Sequence[ClipItem],
+        recipe: Recipe,
+        *,
+        backgrounds: Sequence[np.ndarray],
+        train: bool,
+        cache_dir: Path | None = None,
     ) -> None:
         self.items = list(items)
         self.recipe = recipe
@@ -83,6 +95,14 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
         self.window = round(recipe.train.clip_seconds * SAMPLE_RATE)
         self.frontend = create_frontend(recipe.features)
         self.augment = WaveAugment(recipe.augment, backgrounds=backgrounds)
+        # Validation examples never change (fixed seeds, epoch 0), so their features are cached,
+        # keyed by the feature config (FeatureCache) and by everything else that shapes an example.
+        self.cache = FeatureCache(cache_dir, recipe.features) if cache_dir is not None and not train else None
+        example_spec = json.dumps(
+            [recipe.augment.model_dump(mode="json"), recipe.train.clip_seconds, recipe.train.seed],
+            sort_keys=True,
+        )
+        self.example_digest = hashlib.sha256(example_spec.encode()).hexdigest()[:12]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -100,13 +120,21 @@ class WindowDataset(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
             feats = spec_augment(feats, self.recipe.augment, seed=seed)
         return feats.astype(np.float32), item.positive, item.weight
 
-    def __getitem__(self, key: tuple[int, int, int] | int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __getitem__(self, key: tuple[int, int, int] | int) -> tuple[torch.Tensor, ...]:
+        """(features [T, D], target, loss weight, hard-negative flag)."""
         index, epoch, draw = key if isinstance(key, tuple) else (key, 0, key)
-        feats, positive, weight = self.example(index, epoch, draw)
+        if self.cache is not None:
+            item = self.items[index]
+            cache_key = f"{item.clip_id}-{self.example_digest}-{draw}"
+            feats = self.cache.get(cache_key, lambda: self.example(index, epoch, draw)[0])
+            positive, weight = item.positive, item.weight
+        else:
+            feats, positive, weight = self.example(index, epoch, draw)
         return (
             torch.from_numpy(feats),
             torch.tensor(float(positive)),
             torch.tensor(weight, dtype=torch.float32),
+            torch.tensor(self.items[index].kind in HARD_KINDS),
         )
 
 
@@ -156,10 +184,11 @@ def resolve_workers(requested: int) -> int:
 
 
 class WakeDataModule(L.LightningDataModule):
-    def __init__(self, store: ClipStore, recipe: Recipe) -> None:
+    def __init__(self, store: ClipStore, recipe: Recipe, *, cache_dir: Path | None = None) -> None:
         super().__init__()
         self.store = store
         self.recipe = recipe
+        self.cache_dir = cache_dir
         self.train_set: WindowDataset | None = None
         self.val_set: WindowDataset | None = None
 
@@ -172,14 +201,17 @@ class WakeDataModule(L.LightningDataModule):
             it.audio.astype(np.float32) / PCM_SCALE for it in train_items if it.kind == "background"
         ]
         self.train_set = WindowDataset(train_items, self.recipe, backgrounds=backgrounds, train=True)
-        self.val_set = WindowDataset(val_items, self.recipe, backgrounds=backgrounds, train=False)
+        self.val_set = WindowDataset(
+            val_items, self.recipe, backgrounds=backgrounds, train=False, cache_dir=self.cache_dir
+        )
         log.info("training on %d clips, validating on %d", len(train_items), len(val_items))
 
-    @property
-    def val_hours(self) -> float:
+    def val_hours(self, *, include_hard: bool) -> float:
         """Hours of negative audio in the validation set (for the validation FA/h estimate)."""
         assert self.val_set is not None
-        n_neg = sum(not it.positive for it in self.val_set.items)
+        n_neg = sum(
+            not it.positive and (include_hard or it.kind not in HARD_KINDS) for it in self.val_set.items
+        )
         return n_neg * self.recipe.train.clip_seconds / 3600.0
 
     def _loader(self, dataset: WindowDataset, sampler: EpochSampler) -> DataLoader:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,8 +105,17 @@ def load_weights(model: nn.Module, checkpoint: Path) -> None:
     model.load_state_dict({k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")})
 
 
+def _quiet_lightning() -> None:
+    """Lightning reports its set-up (GPU/TPU availability, tips) at INFO; our events say what matters."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+
+
 def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitResult:
     """Train ``recipe`` on its dataset's train split, validate on its val split, return the best model."""
+    _quiet_lightning()
     L.seed_everything(recipe.train.seed, workers=True, verbose=False)
     lineage = store.lineage_hash(recipe.dataset_name)
     run_dir = run_dir_for(home, recipe, lineage)
@@ -113,11 +123,17 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "recipe.yaml").write_text(recipe.to_yaml())
 
-    data = WakeDataModule(store, recipe)
+    # Cached validation features are valid for one dataset state (its backgrounds shape the examples).
+    data = WakeDataModule(store, recipe, cache_dir=home.cache / "features" / lineage[:12])
     data.setup("fit")
     steps_per_epoch = -(-len(data.train_dataloader().sampler) // recipe.train.batch_size)  # type: ignore[arg-type]
     model = build_model(recipe)
-    task = WakeWordTask(model, recipe, val_hours=data.val_hours, steps_per_epoch=steps_per_epoch)
+    task = WakeWordTask(
+        model,
+        recipe,
+        val_hours=data.val_hours(include_hard=recipe.train.select_negatives == "all"),
+        steps_per_epoch=steps_per_epoch,
+    )
 
     events = EventCallback(emitter, total_steps=steps_per_epoch * recipe.train.epochs)
     best = ModelCheckpoint(

@@ -6,7 +6,8 @@ window must stay low, so negatives are penalised at every step (mean BCE over st
 is weighted (confusables and hard negatives weigh more).
 
 Checkpoint selection. Accuracy says little about a wake word. Validation instead measures recall at a
-false-accept budget: from the validation negatives (hours = windows × window length) we take the
+false-accept budget: from the validation negatives (hours = windows × window length; confusables
+and hard negatives count only with ``train.select_negatives: all``) we take the
 lowest threshold whose FA/h stays within ``train.val_fa_per_hour`` and report the fraction of
 validation positives above it (``val/recall_at_fa``). ``val/select`` adds a tiny loss tie-breaker so
 that early epochs with equal recall still rank sensibly.
@@ -50,6 +51,7 @@ class WakeWordTask(L.LightningModule):
         self.steps_per_epoch = max(1, steps_per_epoch)
         self._val_pos: list[torch.Tensor] = []
         self._val_neg: list[torch.Tensor] = []
+        self._val_hard: list[torch.Tensor] = []
         self._val_loss: list[torch.Tensor] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -73,23 +75,27 @@ class WakeWordTask(L.LightningModule):
         return torch.where(target > 0.5, probs[:, -1], probs.max(1).values)
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        x, target, weight = batch
+        x, target, weight = batch[:3]
         loss = self._loss(self(x), target, weight)
         self.log("train/loss", loss, prog_bar=True, batch_size=len(x))
         return loss
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        x, target, weight = batch
+        x, target, weight, hard = batch
         logits = self(x)
         self._val_loss.append(self._loss(logits, target, weight).detach() * len(x))
         scores = self.clip_scores(logits, target).detach().cpu()
         self._val_pos.append(scores[target > 0.5])
         self._val_neg.append(scores[target <= 0.5])
+        self._val_hard.append(hard.cpu()[target <= 0.5])
 
     def on_validation_epoch_end(self) -> None:
         pos = torch.cat(self._val_pos).numpy() if self._val_pos else np.zeros(0)
         neg = torch.cat(self._val_neg).numpy() if self._val_neg else np.zeros(0)
-        n = max(1, len(pos) + len(neg))
+        hard = torch.cat(self._val_hard).numpy().astype(bool) if self._val_hard else np.zeros(0, bool)
+        if self.recipe.train.select_negatives == "ordinary":
+            neg = neg[~hard]
+        n = max(1, len(pos) + len(hard))
         loss = float(torch.stack(self._val_loss).sum()) / n if self._val_loss else 0.0
         recall = recall_at_fa_budget(pos, neg, self.val_hours, self.recipe.train.val_fa_per_hour)
         self.log_dict(
@@ -101,6 +107,7 @@ class WakeWordTask(L.LightningModule):
         )
         self._val_pos.clear()
         self._val_neg.clear()
+        self._val_hard.clear()
         self._val_loss.clear()
 
     def configure_optimizers(self):

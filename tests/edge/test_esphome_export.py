@@ -1,0 +1,137 @@
+"""The ``esphome`` export loads and detects in pymicro-wakeword (ESPHome's runtime and front end),
+matches the torch streaming model, and ships a valid manifest v2 with calibrated presets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from wakesmith.artifact import Artifact
+from wakesmith.data.store import ClipStore
+from wakesmith.export.artifact import load_torch_model
+from wakesmith.export.cheader import read_tflite_metadata
+from wakesmith.export.oplist import ESPHOME_OPS, read_ops
+from wakesmith.export.pymicro import MicroWakeWordScorer
+from wakesmith.features import as_pcm16, create_frontend
+from wakesmith.home import Home
+
+pytestmark = pytest.mark.slow
+
+LEAD_S, TAIL_S = 1.0, 0.5
+PARITY_MAD = 0.02
+TEST_CUTOFF = 0.5
+"""Detection tests run the exported file at a fixed cutoff: the tiny validation split (a minute of
+stream) is too small for the calibrated one to mean much; calibration has its own test."""
+N_POSITIVES = 10
+MIN_DETECTED = 8
+N_NEGATIVES = 5
+
+
+def _in_context(audio: np.ndarray) -> np.ndarray:
+    lead, tail = np.zeros(int(LEAD_S * 16000), np.float32), np.zeros(int(TAIL_S * 16000), np.float32)
+    return np.concatenate([lead, audio, tail])
+
+
+def _train_clips(home: Home, label: str, kind: str | None = None) -> list[np.ndarray]:
+    store = ClipStore(home)
+    clips = store.clips("hey_katya", split="train", label=label)
+    if kind is not None:
+        clips = [c for c in clips if json.loads(c.meta or "{}").get("kind") == kind]
+    return [_in_context(store.load_audio(c)) for c in clips]
+
+
+def _detects(manifest: Path, audio: np.ndarray) -> tuple[bool, float]:
+    """Run pymicro-wakeword exactly as Home Assistant does; returns (fired, best window mean)."""
+    from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures
+
+    mww = MicroWakeWord.from_config(manifest)
+    best = 0.0
+    for frame in MicroWakeWordFeatures().process_streaming(as_pcm16(audio).tobytes()):
+        # process_streaming() is exactly `process_streaming_prob() > probability_cutoff`
+        best = max(best, mww.process_streaming_prob(frame) or 0.0)
+    return best > mww.probability_cutoff, best
+
+
+@pytest.fixture(scope="module")
+def test_manifest(esphome_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    doc = json.loads(esphome_manifest.read_text())
+    doc["micro"]["probability_cutoff"] = TEST_CUTOFF
+    folder = tmp_path_factory.mktemp("manifest")
+    (folder / doc["model"]).write_bytes((esphome_manifest.parent / doc["model"]).read_bytes())
+    path = folder / "test.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_manifest_is_v2_with_measured_arena_and_presets(
+    esphome_manifest: Path, trained_sentry: Artifact
+) -> None:
+    doc = json.loads(esphome_manifest.read_text())
+    assert doc["type"] == "micro" and doc["version"] == 2 and doc["wake_word"] == "Hey Katya"
+    assert doc["author"] and doc["trained_languages"] == ["en"]
+    micro = doc["micro"]
+    assert set(micro) == {
+        "probability_cutoff",
+        "sliding_window_size",
+        "feature_step_size",
+        "tensor_arena_size",
+        "minimum_esphome_version",
+    }
+    assert micro["feature_step_size"] == 10 and micro["sliding_window_size"] == 3
+    tflite = esphome_manifest.parent / doc["model"]
+    presets = json.loads(esphome_manifest.with_name(f"{esphome_manifest.stem}.presets.json").read_text())
+    assert presets["flash_bytes"] == tflite.stat().st_size
+    assert presets["arena_bytes_measured"] < micro["tensor_arena_size"] < 2 * presets["arena_bytes_measured"]
+    assert set(presets["ops"]) <= ESPHOME_OPS and presets["ops"] == read_ops(tflite.read_bytes())
+    cut = {name: p["probability_cutoff"] for name, p in presets["presets"].items()}
+    assert set(cut) == {"sensitive", "default", "strict"}
+    assert cut["sensitive"] <= cut["default"] <= cut["strict"]
+    assert micro["probability_cutoff"] == cut["default"]
+    for name, p in presets["presets"].items():
+        per_preset = json.loads((esphome_manifest.parent / p["manifest"]).read_text())
+        assert per_preset["micro"]["probability_cutoff"] == cut[name]
+        # measured on the int8 file: either within its budget or the strictest cutoff was taken
+        assert p["fa_per_hour"] <= p["target_fa_per_hour"] or p["probability_cutoff"] >= 0.99
+    assert read_tflite_metadata(tflite.read_bytes())["model_id"] == trained_sentry.model_id
+
+
+def test_the_file_detects_positives_and_not_a_negative_in_pymicro_wakeword(
+    test_manifest: Path, edge_home: Home
+) -> None:
+    positives = _train_clips(edge_home, "positive")[:N_POSITIVES]
+    results = [_detects(test_manifest, clip) for clip in positives]
+    detected = sum(fired for fired, _ in results)
+    assert detected >= MIN_DETECTED, (
+        f"detected {detected}/{len(results)}: {[round(b, 3) for _, b in results]}"
+    )
+    negatives = _train_clips(edge_home, "negative", kind="speech")[:N_NEGATIVES]
+    assert len(negatives) == N_NEGATIVES
+    scored = [_detects(test_manifest, clip) for clip in negatives]
+    fired = [(i, round(best, 3)) for i, (f, best) in enumerate(scored) if f]
+    assert not fired, f"fired on negative speech clips (index, window mean): {fired}"
+
+
+def test_int8_file_matches_torch_streaming_within_002(
+    esphome_manifest: Path, trained_sentry: Artifact, edge_home: Home
+) -> None:
+    tflite = esphome_manifest.with_suffix(".tflite")
+    scorer = MicroWakeWordScorer(tflite)
+    model = load_torch_model(trained_sentry)
+    frontend = create_frontend(trained_sentry.metadata.features)
+    clips = _train_clips(edge_home, "positive")[:3] + _train_clips(edge_home, "negative")[:3]
+    mads = []
+    for audio in clips:
+        got = scorer.score(audio)
+        feats = frontend(audio)
+        feats = feats[: len(feats) - len(feats) % model.stride]
+        with torch.no_grad():
+            logits, _ = model.forward_stream(torch.from_numpy(feats)[None], model.initial_state(1))
+        want = torch.sigmoid(logits)[0].numpy()
+        assert got.shape == want.shape  # one probability per 30 ms step, same alignment
+        mads.append(float(np.abs(got - want).mean()))
+    assert max(mads) < PARITY_MAD, mads
+    assert max(mads) > 0.0  # it really is quantized

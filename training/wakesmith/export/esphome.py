@@ -1,0 +1,261 @@
+"""The ``esphome`` format: a streaming INT8 model that stock ESPHome ``micro_wake_word`` loads.
+
+Writes, next to each other (``out_path`` is the manifest)::
+
+    <stem>.tflite            int8 [1, 3, 40] in, uint8 [1, 1] out, state in resource variables
+    <stem>.json              manifest v2, cutoff of the default preset
+    <stem>.<preset>.json     one valid manifest per sensitivity preset (point ESPHome at any of them)
+    <stem>.presets.json      every preset's cutoff with the FA/h and recall it was measured at, the
+                             measured arena and flash figures (ESPHome refuses extra manifest keys)
+
+Steps: convert (:mod:`wakesmith.export.tflite`), check the op list against what ESPHome registers,
+measure the tensor arena in TFLite-Micro, refuse the file if it breaks the size targets, then calibrate
+the cutoff on the INT8 file itself through ``pymicro-wakeword`` with ESPHome's detection rule (mean of
+the last ``sliding_window_size`` probabilities above the cutoff; after a detection, 100 inferences =
+3 s pass before the next). TensorFlow is imported only when a file is converted.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wakesmith.config import DetectorConfig, EvalConfig
+from wakesmith.errors import ExportError
+from wakesmith.export.formats import register_format
+from wakesmith.fsio import atomic_write_bytes, atomic_write_json
+
+log = logging.getLogger(__name__)
+
+MANIFEST_VERSION = 2
+FEATURE_STEP_MS = 10
+MINIMUM_ESPHOME_VERSION = "2024.7.0"
+"""The first ESPHome release that reads manifest v2 (streaming models with resource variables)."""
+DEFAULT_AUTHOR = "wakesmith"
+REFRACTORY_INFERENCES = 100
+"""ESPHome's MIN_SLICES_BEFORE_DETECTION: inferences ignored after a detection (and at start)."""
+STEP_SECONDS = 0.03
+CUTOFF_DECIMALS = 3
+KIB = 1024
+
+
+@dataclass
+class EsphomeCalibration:
+    """Audio to calibrate the cutoffs on: positive clips (in context) and negative recordings."""
+
+    positives: list[np.ndarray]
+    negatives: list[Path]
+    presets: dict[str, float] = field(default_factory=lambda: dict(EvalConfig().presets))
+    """Preset name → false accepts per hour."""
+    source: str = "validation split"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    probability_cutoff: float
+    target_fa_per_hour: float | None
+    fa_per_hour: float | None
+    recall: float | None
+
+
+def esphome_detector(sliding_window_size: int) -> DetectorConfig:
+    """The wakesmith detector that counts detections as ESPHome's micro_wake_word does."""
+    return DetectorConfig(
+        smoothing_window=sliding_window_size, hysteresis=0.0, cooldown_s=REFRACTORY_INFERENCES * STEP_SECONDS
+    )
+
+
+def calibrate_cutoffs(tflite: Path, cal: EsphomeCalibration, sliding_window_size: int) -> list[Preset]:
+    """Score the INT8 file on ``cal`` through pymicro-wakeword; one cutoff per preset's FA/h budget."""
+    from wakesmith.evaluate.report import NegativeStream, build_report
+    from wakesmith.export.pymicro import MicroWakeWordScorer
+
+    scorer = MicroWakeWordScorer(tflite)
+    pos = [scorer.score(clip) for clip in cal.positives]
+    negs = [scorer.score_file(path) for path in cal.negatives]
+    report = build_report(
+        tflite.stem,
+        "sentry",
+        pos,
+        [NegativeStream("calibration", negs)],
+        esphome_detector(sliding_window_size),
+        STEP_SECONDS,
+        EvalConfig(presets=cal.presets, target_fa_per_hour=[]),
+    )
+    presets = []
+    for name, target in cal.presets.items():
+        point = report.operating_point(name)
+        if not point.met:
+            log.warning("preset %s: no cutoff reaches %.2f FA/h on the %s", name, target, cal.source)
+        presets.append(Preset(name, _cutoff(point.threshold), target, point.fa_per_hour, point.recall))
+    return presets
+
+
+def _cutoff(threshold: float) -> float:
+    """Round up (never looser than measured) to the manifest's precision, within (0, 1)."""
+    scale = 10**CUTOFF_DECIMALS
+    return min(1.0 - 1 / scale, max(1 / scale, math.ceil(threshold * scale) / scale))
+
+
+def presets_from_metadata(metadata: dict[str, Any]) -> list[Preset]:
+    """Presets from the artifact's thresholds (calibrated on the float model) when no audio is given."""
+    found = [
+        Preset(
+            str(t["name"]),
+            _cutoff(float(t["threshold"])),
+            t.get("target_fa_per_hour"),
+            t.get("fa_per_hour"),
+            t.get("recall"),
+        )
+        for t in metadata.get("thresholds") or []
+    ]
+    if found:
+        return found
+    threshold = float((metadata.get("detector") or {}).get("threshold", DetectorConfig().threshold))
+    return [Preset("default", _cutoff(threshold), None, None, None)]
+
+
+def manifest(
+    metadata: dict[str, Any],
+    model_file: str,
+    cutoff: float,
+    sliding_window_size: int,
+    arena: int,
+    *,
+    author: str,
+    website: str | None,
+    languages: Sequence[str],
+) -> dict[str, Any]:
+    """A micro_wake_word manifest v2 (only the keys ESPHome's schema accepts)."""
+    doc: dict[str, Any] = {
+        "type": "micro",
+        "wake_word": str(metadata.get("phrase", "wake word")).title(),
+        "author": author,
+        "model": model_file,
+        "trained_languages": list(languages),
+        "version": MANIFEST_VERSION,
+        "micro": {
+            "probability_cutoff": cutoff,
+            "sliding_window_size": sliding_window_size,
+            "feature_step_size": FEATURE_STEP_MS,
+            "tensor_arena_size": arena,
+            "minimum_esphome_version": MINIMUM_ESPHOME_VERSION,
+        },
+    }
+    if website:
+        doc["website"] = website
+    return doc
+
+
+def check_size(flash: int, arena: int, max_flash_kb: float | None, max_arena_kb: float | None) -> None:
+    """Raise :class:`ExportError` with the measured figures when the model breaks a size target."""
+    over = []
+    if max_flash_kb is not None and flash > max_flash_kb * KIB:
+        over.append(f"flash {flash / KIB:.1f} KiB > {max_flash_kb:g} KiB")
+    if max_arena_kb is not None and arena > max_arena_kb * KIB:
+        over.append(f"tensor arena {arena / KIB:.1f} KiB > {max_arena_kb:g} KiB")
+    if over:
+        raise ExportError(
+            f"The sentry does not fit the size target ({'; '.join(over)}). Train a smaller model "
+            "(model.params: channels, blocks) or raise size_target.max_flash_kb / max_arena_kb."
+        )
+
+
+@register_format(
+    "esphome",
+    suffix=".json",
+    options=(
+        "features",
+        "calibration",
+        "author",
+        "website",
+        "languages",
+        "sliding_window_size",
+        "max_flash_kb",
+        "max_arena_kb",
+    ),
+)
+def export_esphome(
+    model: Any,
+    metadata: dict[str, Any],
+    out_path: Path,
+    *,
+    features: Sequence[np.ndarray] | None = None,
+    calibration: EsphomeCalibration | None = None,
+    author: str = DEFAULT_AUTHOR,
+    website: str | None = None,
+    languages: Sequence[str] = ("en",),
+    sliding_window_size: int | None = None,
+    max_flash_kb: float | None = None,
+    max_arena_kb: float | None = None,
+) -> Path:
+    """ESPHome micro_wake_word: streaming INT8 .tflite + manifest v2 + sensitivity presets."""
+    from wakesmith.export.arena import manifest_arena, measure_arena
+    from wakesmith.export.cheader import embed_tflite_metadata
+    from wakesmith.export.oplist import check_ops
+    from wakesmith.export.tflite import convert_streaming_int8, stream_chunks
+
+    out_path = Path(out_path)
+    if out_path.suffix != ".json":
+        raise ExportError(f"The esphome export writes a manifest: give a .json path, not {out_path.name}.")
+    if not features:
+        raise ExportError("The esphome export needs representative features (the features= option).")
+    window = int(sliding_window_size or (metadata.get("detector") or {}).get("smoothing_window", 1))
+    net = model.cpu().float().eval()
+    data = convert_streaming_int8(net, stream_chunks(features, net.stride))
+    ops = check_ops(data)
+    data = embed_tflite_metadata(data, metadata)
+    measured = measure_arena(data)
+    arena = manifest_arena(measured)
+    check_size(len(data), arena, max_flash_kb, max_arena_kb)
+
+    tflite = atomic_write_bytes(out_path.with_suffix(".tflite"), data)
+    presets = (
+        calibrate_cutoffs(tflite, calibration, window) if calibration else presets_from_metadata(metadata)
+    )
+    by_name = {p.name: p for p in presets}
+    default = by_name.get("default", presets[len(presets) // 2])
+
+    def write_manifest(path: Path, cutoff: float) -> Path:
+        doc = manifest(
+            metadata, tflite.name, cutoff, window, arena, author=author, website=website, languages=languages
+        )
+        return atomic_write_json(path, doc)
+
+    for p in presets:
+        write_manifest(out_path.with_name(f"{out_path.stem}.{p.name}.json"), p.probability_cutoff)
+    atomic_write_json(
+        out_path.with_name(f"{out_path.stem}.presets.json"),
+        {
+            "model_id": metadata.get("model_id", ""),
+            "calibrated_on": (
+                f"int8 file via pymicro-wakeword, {calibration.source}"
+                if calibration
+                else "float model (artifact thresholds)"
+            ),
+            "sliding_window_size": window,
+            "flash_bytes": len(data),
+            "arena_bytes_measured": measured,
+            "tensor_arena_size": arena,
+            "ops": ops,
+            "presets": {
+                p.name: {
+                    "probability_cutoff": p.probability_cutoff,
+                    "target_fa_per_hour": p.target_fa_per_hour,
+                    "fa_per_hour": p.fa_per_hour,
+                    "recall": p.recall,
+                    "manifest": f"{out_path.stem}.{p.name}.json",
+                }
+                for p in presets
+            },
+        },
+    )
+    log.info("ESPHome model: %d bytes flash, arena %d measured / %d shipped", len(data), measured, arena)
+    return write_manifest(out_path, default.probability_cutoff)

@@ -1,0 +1,113 @@
+"""Typed settings of the Judge. Defaults live here; the add-on's ``options.json`` and the CLI fill them in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from wakesmith.errors import ConfigError
+
+DEFAULT_WYOMING_URI = "tcp://0.0.0.0:10400"
+DEFAULT_HTTP_PORT = 10401
+MQTT_DEFAULT_PORT = 1883
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSettings(_Section):
+    """One judge model the service loads."""
+
+    path: Path
+    """An exported ``.onnx`` file (its metadata carries the recipe and calibrated thresholds)."""
+    name: str = ""
+    """Wake model name in Wyoming ``info`` and ``detect`` (default: the file's model id)."""
+    preset: str = "default"
+    """Calibrated threshold preset to use (``sensitive``, ``default``, ``strict``)."""
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    """A fixed threshold instead of the preset's."""
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+
+
+class MqttSettings(_Section):
+    """MQTT telemetry (Home Assistant discovery). Disabled when ``host`` is empty."""
+
+    host: str = ""
+    port: int = Field(default=MQTT_DEFAULT_PORT, ge=1, le=65535)
+    username: str = ""
+    password: str = ""
+    discovery_prefix: str = "homeassistant"
+    base_topic: str = "wakesmith"
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+    """Longest wait between reconnection attempts after the broker goes away."""
+
+
+class CaptureSettings(_Section):
+    """Hard-negative capture: rejected triggers (and, opt-in, accepted ones) kept on disk."""
+
+    folder: Path | None = None
+    """Where captures go; none are kept when unset."""
+    quota_mb: float = Field(default=200.0, gt=0)
+    """Disk quota for the folder; the oldest captures are deleted first."""
+    keep_accepted: bool = False
+    """Also keep accepted triggers (future positives, after review)."""
+
+
+class LimitSettings(_Section):
+    """Bounds on what a client may send; anything beyond is refused with an error, not buffered."""
+
+    max_upload_bytes: int = Field(default=2_000_000, gt=0)
+    """Largest ``POST /verify`` body."""
+    max_verify_seconds: float = Field(default=10.0, gt=0)
+    """Longest trigger buffer or upload to verify."""
+    max_header_bytes: int = Field(default=64 * 1024, gt=0)
+    """Longest Wyoming JSON header line or data block."""
+    max_payload_bytes: int = Field(default=1_000_000, gt=0)
+    """Largest Wyoming payload (an audio chunk)."""
+
+
+class JudgeSettings(_Section):
+    """Everything the Judge service needs."""
+
+    models: list[ModelSettings] = Field(min_length=1)
+    uri: str = DEFAULT_WYOMING_URI
+    """Wyoming server address (``tcp://host:port`` or ``unix://path``)."""
+    http_host: str = "0.0.0.0"
+    http_port: int | None = Field(default=DEFAULT_HTTP_PORT, ge=0, le=65535)
+    """HTTP port for /verify, /health and /metrics (0: any free port; null: no HTTP server)."""
+    threads: int = Field(default=2, ge=1)
+    """Worker threads that run inference (one onnxruntime thread each)."""
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+
+
+def parse_settings(data: dict[str, Any], where: str = "Judge settings") -> JudgeSettings:
+    """Validate a settings dict; unknown or wrong keys raise :class:`ConfigError` naming the key."""
+    try:
+        return JudgeSettings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{where}: {key}: {first['msg']} (got {first.get('input')!r}).") from None
+
+
+def load_settings(path: Path | str) -> JudgeSettings:
+    """Read settings from a JSON (add-on ``options.json``) or YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read Judge settings {path}: {exc.strerror}.") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of Judge settings, got {type(data).__name__}.")
+    return parse_settings(data, str(path))
