@@ -84,10 +84,11 @@ def training(steps: int) -> list[Row]:
         x = torch.randn(bs, frames, fe.dim)
         y = (torch.rand(bs) < 0.3).float()
         w = torch.ones(bs)
+        end = torch.full((bs,), frames - 10)
 
-        def step(task: WakeWordTask = task, opt: torch.optim.Optimizer = opt, x=x, y=y, w=w) -> None:  # type: ignore[no-untyped-def]
+        def step(task: WakeWordTask = task, opt: torch.optim.Optimizer = opt, x=x, y=y, w=w, end=end) -> None:  # type: ignore[no-untyped-def]
             opt.zero_grad()
-            task._loss(task(x), y, w).backward()
+            task._loss(task(x), y, w, end).backward()
             opt.step()
 
         step()

@@ -24,7 +24,9 @@ def test_positive_ends_within_the_time_shift_of_the_window_end() -> None:
 
 def test_long_positive_keeps_its_end() -> None:
     clip = np.arange(2 * WINDOW, dtype=np.float32)
-    out, placement = place(clip, WINDOW, positive=True, rng=np.random.default_rng(0), cfg=AugmentConfig(time_shift_ms=(0.0, 0.0)))
+    out, placement = place(
+        clip, WINDOW, positive=True, rng=np.random.default_rng(0), cfg=AugmentConfig(time_shift_ms=(0.0, 0.0))
+    )
     assert out[-1] == clip[-1]
     assert placement.crop == WINDOW
 

@@ -22,6 +22,11 @@ def test_recall_at_fa_budget_uses_the_allowed_number_of_false_accepts() -> None:
 
 
 class Constant(torch.nn.Module):
+    """A "model" with fixed logits per step, streaming with stride 1."""
+
+    streaming = True
+    stride = 1
+
     def __init__(self, logits: torch.Tensor) -> None:
         super().__init__()
         self.logits = torch.nn.Parameter(logits.clone())
@@ -30,21 +35,38 @@ class Constant(torch.nn.Module):
         return self.logits.expand(len(x), -1)
 
 
-def test_loss_targets_last_step_of_positives_and_every_step_of_negatives() -> None:
-    steps = torch.tensor([[-5.0, -5.0, 5.0]])  # low, low, then fires at the last step
+def test_positive_steps_are_those_that_heard_the_whole_phrase() -> None:
+    task = WakeWordTask(Constant(torch.zeros(1, 4)), Recipe(), val_hours=1.0, steps_per_epoch=1)
+    mask = task.positive_steps(torch.zeros(3, 4), torch.tensor([0, 2, 99]))
+    assert mask.tolist() == [
+        [True, True, True, True],
+        [False, False, True, True],
+        [False, False, False, True],  # the last step always counts
+    ]
+
+
+def test_loss_targets_steps_after_the_phrase_and_every_step_of_negatives() -> None:
+    steps = torch.tensor([[-5.0, -5.0, 5.0, 5.0]])  # silent until the phrase ended, then fires
     task = WakeWordTask(Constant(steps), Recipe(), val_hours=1.0, steps_per_epoch=1)
-    x = torch.zeros(2, 3, 40)
+    x = torch.zeros(2, 4, 40)
     w = torch.ones(2)
-    pos_loss = task._loss(task(x), torch.ones(2), w)
-    neg_loss = task._loss(task(x), torch.zeros(2), w)
-    assert float(pos_loss) < 0.01  # the positive fired at its end: nearly no loss
-    assert float(neg_loss) > 1.0  # the negative fired at one step: penalised
-    # weights scale an example's share of the loss
-    mixed = task._loss(task(x), torch.tensor([1.0, 0.0]), torch.tensor([1.0, 3.0]))
-    assert abs(float(mixed) - (float(pos_loss) + 3 * float(neg_loss)) / 4) < 1e-5
+    end = torch.tensor([2, 2])
+    with torch.no_grad():
+        pos_loss = float(task._loss(task(x), torch.ones(2), w, end))
+        neg_loss = float(task._loss(task(x), torch.zeros(2), w, torch.tensor([-1, -1])))
+        early = float(task._loss(task(x), torch.ones(2), w, torch.tensor([0, 0])))
+        mixed = float(
+            task._loss(task(x), torch.tensor([1.0, 0.0]), torch.tensor([1.0, 3.0]), torch.tensor([2, -1]))
+        )
+    assert pos_loss < 0.01  # fired on every step after the phrase: nearly no loss
+    assert early > 1.0  # had it ended at frame 0, the silent first steps would be misses
+    assert neg_loss > 1.0  # a negative that fires anywhere is penalised
+    assert abs(mixed - (pos_loss + 3 * neg_loss) / 4) < 1e-5
 
 
 def test_clip_scores_are_what_a_detector_sees() -> None:
-    logits = torch.tensor([[0.0, 4.0, -4.0], [0.0, 4.0, -4.0]])
-    scores = WakeWordTask.clip_scores(logits, torch.tensor([1.0, 0.0]))
-    assert torch.allclose(scores, torch.sigmoid(torch.tensor([-4.0, 4.0])))
+    logits = torch.tensor([[4.0, 0.0, -4.0], [4.0, 0.0, -4.0]])
+    task = WakeWordTask(Constant(logits[:1]), Recipe(), val_hours=1.0, steps_per_epoch=1)
+    scores = task.clip_scores(logits, torch.tensor([1.0, 0.0]), torch.tensor([1, -1]))
+    # positive: best step after the phrase ended (steps 1, 2); negative: best step anywhere
+    assert torch.allclose(scores, torch.sigmoid(torch.tensor([0.0, 4.0])))

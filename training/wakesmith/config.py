@@ -154,6 +154,9 @@ class TrainConfig(Section):
     """Loss weight of phonetic confusables and Judge-rejected hard negatives."""
     samples_per_epoch: int | None = None
     """Training examples drawn per epoch; None means one per training clip."""
+    negative_context_p: float = 0.0
+    """Probability that a negative window is cut from two negative clips joined by a short gap, as
+    speech runs on in a room (and in the evaluation streams). Off by default."""
     balanced_batches: bool = True
     """Draw ``positive_fraction`` of every epoch from positives; False draws clips uniformly."""
     positive_fraction: float = 0.3
@@ -204,8 +207,9 @@ class EvalConfig(Section):
     speech_hours: float = 1.0
     confusable_hours: float = 1.0
     calibration_hours: float = 0.5
-    lead_in_s: float = 1.0
-    """Background before each positive test clip, so streaming models start from a warm state."""
+    lead_in_s: float = 3.0
+    """Background before each positive test clip, so streaming models meet the phrase warmed up, as on
+    a device that has been listening for a while (the micro front end's noise estimate needs ~2 s)."""
 
 
 class QatConfig(Section):

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from wakesmith import api
+from wakesmith.cli import judge as judge_cli
 from wakesmith.cli.progress import RichProgress
 from wakesmith.config import SynthConfig, validate
 from wakesmith.errors import ConfigError, WakesmithError
@@ -228,7 +229,7 @@ def dataset_split(dataset: DatasetArg, home: HomeOpt = None) -> None:
     _print_json(_run(lambda em: api.split(dataset, home=home)))
 
 
-app.command("judge")(__import__("wakesmith.cli.judge", fromlist=["judge"]).judge)  # the Judge service (issue 4)
+app.command("judge")(judge_cli.judge)
 
 if __name__ == "__main__":
     app()

@@ -23,7 +23,15 @@ def quickstart_table(summary: QuickstartSummary) -> Table:
     ms = summary.models
     targets = sorted({t for m in ms for t in m.recall_at}, reverse=True)
     for t in targets:
-        row(f"recall at {t:g} FA/h", [f"{100 * m.recall_at.get(t, float('nan')):.1f} %" for m in ms])
+        row(
+            f"recall at {t:g} FA/h (speech)",
+            [f"{100 * m.recall_at_speech.get(t, float('nan')):.1f} %" for m in ms],
+        )
+    for t in targets:
+        row(
+            f"recall at {t:g} FA/h (speech + confusables)",
+            [f"{100 * m.recall_at.get(t, float('nan')):.1f} %" for m in ms],
+        )
     row("threshold (default preset)", [f"{m.threshold:.3f}" for m in ms])
     row("FRR at default threshold", [f"{100 * m.frr:.1f} %" for m in ms])
     for stream in sorted({s for m in ms for s in m.fa_per_hour}):

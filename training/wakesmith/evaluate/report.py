@@ -132,9 +132,18 @@ class EvalReport(_Data):
         known = ", ".join(p.name for p in self.operating_points)
         raise ArtifactError(f"The report has no operating point {name!r}; it has: {known}.")
 
-    def recall_at(self, target_fa_per_hour: float) -> float:
-        """Recall at the lowest threshold within ``target_fa_per_hour`` (0.0 if none is)."""
-        return recall_at_fa_per_hour(self.curve(), target_fa_per_hour)
+    def recall_at(self, target_fa_per_hour: float, stream: str | None = None) -> float:
+        """Recall at the lowest threshold within ``target_fa_per_hour`` (0.0 if none is), counting
+        false accepts on all streams together, or on the one named ``stream``."""
+        if stream is None:
+            return recall_at_fa_per_hour(self.curve(), target_fa_per_hour)
+        s = next((s for s in self.streams if s.name == stream), None)
+        if s is None:
+            raise ArtifactError(f"The report has no stream {stream!r}.")
+        curve = DetCurve(
+            np.array(self.thresholds), np.array(s.fa_per_hour), np.array(self.frr), s.hours, self.positives
+        )
+        return recall_at_fa_per_hour(curve, target_fa_per_hour)
 
     def stream_fa_per_hour(self, threshold: float) -> dict[str, float]:
         """Each stream's FA/h at the largest measured threshold not above ``threshold``."""

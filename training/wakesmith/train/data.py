@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 MIN_POSITIVES = 2
 MIN_NEGATIVES = 2
 PCM_SCALE = 32767.0
+CONTEXT_GAP_S = (0.05, 0.6)
+"""Gap between two joined negative clips (see ``train.negative_context_p``)."""
 
 
 @dataclass(frozen=True)
@@ -95,11 +97,17 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
         self.window = round(recipe.train.clip_seconds * SAMPLE_RATE)
         self.frontend = create_frontend(recipe.features)
         self.augment = WaveAugment(recipe.augment, backgrounds=backgrounds)
+        self.negatives = [i for i, it in enumerate(self.items) if not it.positive and it.kind != "background"]
         # Validation examples never change (fixed seeds, epoch 0), so their features are cached,
         # keyed by the feature config (FeatureCache) and by everything else that shapes an example.
         self.cache = FeatureCache(cache_dir, recipe.features) if cache_dir is not None and not train else None
         example_spec = json.dumps(
-            [recipe.augment.model_dump(mode="json"), recipe.train.clip_seconds, recipe.train.seed],
+            [
+                recipe.augment.model_dump(mode="json"),
+                recipe.train.clip_seconds,
+                recipe.train.seed,
+                recipe.train.negative_context_p,
+            ],
             sort_keys=True,
         )
         self.example_digest = hashlib.sha256(example_spec.encode()).hexdigest()[:12]
@@ -107,35 +115,60 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
     def __len__(self) -> int:
         return len(self.items)
 
-    def example(self, index: int, epoch: int, draw: int) -> tuple[np.ndarray, bool, float]:
+    def end_frame(self, end_sample: int) -> int:
+        """First feature frame whose analysis window reaches the end of the phrase."""
+        win, hop = self.frontend.window_samples, self.frontend.hop_samples
+        return max(0, -(-(end_sample - win) // hop))
+
+    def _with_context(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``audio`` joined to another negative clip (before or after) across a short gap."""
+        other = self.items[int(rng.choice(self.negatives))].audio.astype(np.float32) / PCM_SCALE
+        gap = np.zeros(int(rng.uniform(*CONTEXT_GAP_S) * SAMPLE_RATE), dtype=np.float32)
+        parts = [other, gap, audio] if rng.random() < 0.5 else [audio, gap, other]
+        return np.concatenate(parts)
+
+    def example(self, index: int, epoch: int, draw: int) -> tuple[np.ndarray, bool, float, int]:
+        """(features, positive?, weight, end frame of the phrase or -1 for negatives)."""
         item = self.items[index]
         seed = example_seed(self.recipe.train.seed, epoch if self.train else 0, draw)
         rng = np.random.default_rng(seed)
         audio = item.audio.astype(np.float32) / PCM_SCALE
-        window, _ = place(audio, self.window, positive=item.positive, rng=rng, cfg=self.recipe.augment)
+        if not item.positive and self.negatives and rng.random() < self.recipe.train.negative_context_p:
+            audio = self._with_context(audio, rng)
+        window, placement = place(
+            audio, self.window, positive=item.positive, rng=rng, cfg=self.recipe.augment
+        )
         window = self.augment(window, seed=seed, epoch=epoch, epochs=self.recipe.train.epochs)
         window = fit_length(window.astype(np.float32), self.window)
         feats = self.frontend(window)
         if self.train:
             feats = spec_augment(feats, self.recipe.augment, seed=seed)
-        return feats.astype(np.float32), item.positive, item.weight
+        end = self.end_frame(placement.end) if item.positive else -1
+        return feats.astype(np.float32), item.positive, item.weight, end
 
     def __getitem__(self, key: tuple[int, int, int] | int) -> tuple[torch.Tensor, ...]:
-        """(features [T, D], target, loss weight, hard-negative flag)."""
+        """(features [T, D], target, loss weight, hard-negative flag, phrase end frame or -1)."""
         index, epoch, draw = key if isinstance(key, tuple) else (key, 0, key)
         if self.cache is not None:
             item = self.items[index]
             cache_key = f"{item.clip_id}-{self.example_digest}-{draw}"
-            feats = self.cache.get(cache_key, lambda: self.example(index, epoch, draw)[0])
+            stored = self.cache.get(cache_key, lambda: self._packed(index, epoch, draw))
+            feats, end = stored[:-1], int(stored[-1, 0])
             positive, weight = item.positive, item.weight
         else:
-            feats, positive, weight = self.example(index, epoch, draw)
+            feats, positive, weight, end = self.example(index, epoch, draw)
         return (
-            torch.from_numpy(feats),
+            torch.from_numpy(np.ascontiguousarray(feats)),
             torch.tensor(float(positive)),
             torch.tensor(weight, dtype=torch.float32),
             torch.tensor(self.items[index].kind in HARD_KINDS),
+            torch.tensor(end),
         )
+
+    def _packed(self, index: int, epoch: int, draw: int) -> np.ndarray:
+        """Features with the end frame appended as one extra row (so one cached array holds both)."""
+        feats, _, _, end = self.example(index, epoch, draw)
+        return np.concatenate([feats, np.full((1, feats.shape[1]), end, dtype=np.float32)])
 
 
 class EpochSampler(Sampler[tuple[int, int, int]]):
@@ -214,8 +247,7 @@ class WakeDataModule(L.LightningDataModule):
         )
         return n_neg * self.recipe.train.clip_seconds / 3600.0
 
-    def _loader(self, dataset: WindowDataset, sampler: EpochSampler) -> DataLoader:
-        workers = resolve_workers(self.recipe.train.num_workers)
+    def _loader(self, dataset: WindowDataset, sampler: EpochSampler, *, workers: int) -> DataLoader:
         return DataLoader(
             dataset,
             batch_size=self.recipe.train.batch_size,
@@ -227,8 +259,14 @@ class WakeDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         assert self.train_set is not None
-        return self._loader(self.train_set, EpochSampler(self.train_set.items, self.recipe, shuffle=True))
+        workers = resolve_workers(self.recipe.train.num_workers)
+        return self._loader(
+            self.train_set, EpochSampler(self.train_set.items, self.recipe, shuffle=True), workers=workers
+        )
 
     def val_dataloader(self) -> DataLoader:
         assert self.val_set is not None
-        return self._loader(self.val_set, EpochSampler(self.val_set.items, self.recipe, shuffle=False))
+        # Validation features are cached after the first pass: worker processes would only cost memory.
+        return self._loader(
+            self.val_set, EpochSampler(self.val_set.items, self.recipe, shuffle=False), workers=0
+        )

@@ -26,6 +26,8 @@ class Placement:
     """Window sample index where the clip's first kept sample lands."""
     crop: int
     """Clip sample index of the first kept sample."""
+    end: int
+    """Window sample index just after the clip's last kept sample (where a positive phrase ends)."""
 
 
 def place(
@@ -49,7 +51,7 @@ def place(
         crop, keep = 0, n
         offset = int(rng.integers(0, window - n + 1))
     out[offset : offset + keep] = audio[crop : crop + keep]
-    return out, Placement(offset=offset, crop=crop)
+    return out, Placement(offset=offset, crop=crop, end=offset + keep)
 
 
 def fit_length(audio: np.ndarray, window: int) -> np.ndarray:

@@ -128,6 +128,11 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
     data.setup("fit")
     steps_per_epoch = -(-len(data.train_dataloader().sampler) // recipe.train.batch_size)  # type: ignore[arg-type]
     model = build_model(recipe)
+    if recipe.size_target.max_flash_kb is not None or recipe.size_target.max_arena_kb is not None:
+        from wakesmith.quantize.footprint import size_target_warning
+
+        if (message := size_target_warning(model, recipe.size_target)) is not None:
+            emitter.warning(STAGE, message)
     task = WakeWordTask(
         model,
         recipe,
@@ -157,6 +162,10 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
         from lightning.pytorch.callbacks import EMAWeightAveraging
 
         callbacks.append(EMAWeightAveraging(decay=recipe.train.ema_decay))
+    if recipe.qat.enabled:
+        from wakesmith.quantize.qat import QatCallback
+
+        callbacks.append(QatCallback(recipe.qat.start_epoch))
 
     resume = ckpt_dir / "last.ckpt"
     resumed_from = _step_of(resume) if resume.is_file() else 0
@@ -182,6 +191,10 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
     if not best_path.is_file():
         best_path = resume
     load_weights(model, best_path)
+    if recipe.qat.enabled:
+        from wakesmith.quantize.qat import strip_qat
+
+        model = strip_qat(model)  # back to the plain architecture the artifact and exporters load
     model.eval()
     score = float(best.best_model_score) if best.best_model_score is not None else float("nan")
     emitter.finished(STAGE, f"best val/select {score:.4f}", checkpoint=str(best_path))

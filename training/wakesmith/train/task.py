@@ -1,9 +1,11 @@
 """The one LightningModule: loss, optimisation and validation metrics for every wake-word model.
 
 Loss. Models emit one logit per output step ``[B, S]`` (S = 1 for window models). A positive window
-ends just after its phrase, so only its *last* step is a positive target; every step of a negative
-window must stay low, so negatives are penalised at every step (mean BCE over steps). Each example
-is weighted (confusables and hard negatives weigh more).
+ends shortly (``augment.time_shift_ms``) after its phrase: every step that has heard the whole
+phrase is a positive target, earlier steps are left out (they heard part of it). Every step of a
+negative window must stay low (mean BCE over steps). Each example is weighted (confusables and hard
+negatives weigh more). A streaming model must not learn to fire at "the end of a window": the sentry's
+windows are longer than its receptive field, so its last steps never see the window's start.
 
 Checkpoint selection. Accuracy says little about a wake word. Validation instead measures recall at a
 false-accept budget: from the validation negatives (hours = windows × window length; confusables
@@ -57,34 +59,54 @@ class WakeWordTask(L.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
-    def _loss(self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    def positive_steps(self, logits: torch.Tensor, end_frame: torch.Tensor) -> torch.Tensor:
+        """[B, S] mask of the steps that have heard the whole phrase (the last step always has).
+
+        Step ``i`` of a streaming model has seen frames up to ``(i + 1) * stride - 1``; a window
+        model's single step sees the whole window.
+        """
+        steps = logits.shape[1]
+        if not getattr(self.model, "streaming", False) or steps == 1:
+            return torch.ones_like(logits, dtype=torch.bool)
+        stride = int(getattr(self.model, "stride", 1))
+        last_frame = (torch.arange(steps, device=logits.device) + 1) * stride - 1
+        mask = last_frame[None, :] >= end_frame[:, None]
+        mask[:, -1] = True
+        return mask
+
+    def _loss(
+        self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, end_frame: torch.Tensor
+    ) -> torch.Tensor:
         logits = logits.float()
-        pos_loss = F.binary_cross_entropy_with_logits(
-            logits[:, -1], torch.ones_like(target), reduction="none"
-        )
+        pos_mask = self.positive_steps(logits, end_frame).float()
+        pos_bce = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits), reduction="none")
+        pos_loss = (pos_bce * pos_mask).sum(1) / pos_mask.sum(1)
         neg_loss = F.binary_cross_entropy_with_logits(
             logits, torch.zeros_like(logits), reduction="none"
         ).mean(1)
         per_example = torch.where(target > 0.5, pos_loss, neg_loss)
         return (per_example * weight).sum() / weight.sum()
 
-    @staticmethod
-    def clip_scores(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Score of a window as a detector sees it: last step for positives, max over steps for negatives."""
+    def clip_scores(
+        self, logits: torch.Tensor, target: torch.Tensor, end_frame: torch.Tensor
+    ) -> torch.Tensor:
+        """Score of a window as a detector sees it: for positives the best step after the phrase
+        ended, for negatives the best step anywhere."""
         probs = torch.sigmoid(logits.float())
-        return torch.where(target > 0.5, probs[:, -1], probs.max(1).values)
+        after = torch.where(self.positive_steps(logits, end_frame), probs, torch.zeros_like(probs))
+        return torch.where(target > 0.5, after.max(1).values, probs.max(1).values)
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        x, target, weight = batch[:3]
-        loss = self._loss(self(x), target, weight)
+        x, target, weight, _, end_frame = batch
+        loss = self._loss(self(x), target, weight, end_frame)
         self.log("train/loss", loss, prog_bar=True, batch_size=len(x))
         return loss
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        x, target, weight, hard = batch
+        x, target, weight, hard, end_frame = batch
         logits = self(x)
-        self._val_loss.append(self._loss(logits, target, weight).detach() * len(x))
-        scores = self.clip_scores(logits, target).detach().cpu()
+        self._val_loss.append(self._loss(logits, target, weight, end_frame).detach() * len(x))
+        scores = self.clip_scores(logits, target, end_frame).detach().cpu()
         self._val_pos.append(scores[target > 0.5])
         self._val_neg.append(scores[target <= 0.5])
         self._val_hard.append(hard.cpu()[target <= 0.5])
