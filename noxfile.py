@@ -1,11 +1,15 @@
 """Test environments. ``./scripts/test.sh`` runs every session; ``-s NAME`` runs one.
 
-- ``training``: the full training stack (torch CPU build pinned by constraints.txt) + lint + types.
+- ``lint``: ruff (pinned) over the package, tests, benchmarks.
+- ``training``: the full training stack (torch CPU build pinned by constraints.txt) with the edge
+  exporters (TensorFlow, TFLite, TFLite-Micro, pymicro-wakeword) and the Judge service; mypy, then
+  every test but the ones that need their own environment.
 - ``runtime``: the light install the Judge uses (numpy, onnxruntime, pymicro-features — no torch):
   proves the runtime imports and scores without the training stack.
 - ``ha``: Home Assistant's own Wyoming integration (``homeassistant==2024.3.3`` test harness, which pins
   its own versions, so it gets its own environment) against a Judge process started from the
-  training environment's Python on a model that ``tests/ha/prepare.py`` trains there.
+  training environment's Python on the judge that ``tests/ha/prepare.py`` trains there.
+- ``esphome``: ``esphome config`` on the example satellite (ESPHome from PyPI, its own environment).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).parent
-nox.options.sessions = ["lint", "training", "runtime", "ha"]
+nox.options.sessions = ["lint", "training", "runtime", "ha", "esphome"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -25,18 +29,33 @@ CONSTRAINTS = {"PIP_CONSTRAINT": str(ROOT / "constraints.txt")}
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    session.install("ruff", env=CONSTRAINTS)
+    session.install("ruff==0.17.6", env=CONSTRAINTS)
     session.run("ruff", "check", "training", "tests", "benchmarks", "noxfile.py")
     session.run("ruff", "format", "--check", "training", "tests", "benchmarks", "noxfile.py")
 
 
+JUDGE_FIXTURE = ROOT / ".nox" / "judge-fixture"
+"""The small trained judge the Judge tests and the HA test share (built once by tests/ha/prepare.py)."""
+
+
+def _threads() -> dict[str, str]:
+    return {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+
+
 @nox.session(python="3.11")
 def training(session: nox.Session) -> None:
-    session.install("-e", ".[train,dev,judge]", env=CONSTRAINTS)
+    """The training stack with the edge exporters (TensorFlow, TFLite, TFLite-Micro) and the Judge."""
+    session.install("-e", ".[train,dev,judge,edge]", env=CONSTRAINTS)
     session.run("mypy")
-    env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    session.run("python", "tests/ha/prepare.py", str(JUDGE_FIXTURE), env=_threads())
     session.run(
-        "pytest", "tests", "--ignore=tests/runtime_light", "--ignore=tests/ha", *session.posargs, env=env
+        "pytest",
+        "tests",
+        "--ignore=tests/runtime_light",
+        "--ignore=tests/ha",
+        "--ignore=tests/esphome",
+        *session.posargs,
+        env={**_threads(), "WAKESMITH_JUDGE_FIXTURE": str(JUDGE_FIXTURE)},
     )
 
 
@@ -50,7 +69,8 @@ HA_HARNESS = [
     "homeassistant==2024.3.3",
     "pytest-homeassistant-custom-component==0.13.109",
     # Requirements of the integrations the test sets up (the harness never pip-installs at run time):
-    # wyoming (its config flow imports zeroconf) and its dependencies assist_pipeline, conversation, tts, ffmpeg.
+    # wyoming (its config flow imports zeroconf) and its dependencies (assist_pipeline, conversation,
+    # tts, ffmpeg).
     "wyoming==1.5.3",
     "webrtc-noise-gain==1.2.3",
     "hassil==1.6.1",
@@ -76,9 +96,7 @@ def _judge_python() -> str:
 @nox.session(python="3.11")
 def ha(session: nox.Session) -> None:
     judge_python = _judge_python()
-    fixture = Path(session.create_tmp()) / "judge-fixture"
-    env = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
-    session.run(judge_python, "tests/ha/prepare.py", str(fixture), external=True, env=env)
+    session.run(judge_python, "tests/ha/prepare.py", str(JUDGE_FIXTURE), external=True, env=_threads())
     session.install(*HA_HARNESS)
     session.run(
         "pytest",
@@ -87,5 +105,23 @@ def ha(session: nox.Session) -> None:
         "-p",
         "no:cacheprovider",
         *session.posargs,
-        env={"WAKESMITH_JUDGE_PYTHON": judge_python, "WAKESMITH_JUDGE_FIXTURE": str(fixture)},
+        env={"WAKESMITH_JUDGE_PYTHON": judge_python, "WAKESMITH_JUDGE_FIXTURE": str(JUDGE_FIXTURE)},
+    )
+
+
+ESPHOME_VERSION = "2026.6.5"
+
+
+@nox.session(python="3.11")
+def esphome(session: nox.Session) -> None:
+    session.install(f"esphome=={ESPHOME_VERSION}", "pytest", "pytest-timeout", "pyyaml")
+    esphome_bin = Path(session.virtualenv.bin) / "esphome"
+    session.run(
+        "pytest",
+        "tests/esphome",
+        "--confcutdir=tests/esphome",  # tests/conftest.py needs wakesmith, which is not installed here
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"ESPHOME": str(esphome_bin)},
     )

@@ -37,7 +37,7 @@ def test_unknown_key_in_a_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_wrong_type_and_bad_values_are_explained() -> None:
-    with pytest.raises(ConfigError, match="train.epochs"):
+    with pytest.raises(ConfigError, match=r"train\.epochs"):
         load_recipe(None, ["train.epochs=many"])
     with pytest.raises(ConfigError, match="positive integer"):
         load_recipe(None, ["train.epochs=0"])

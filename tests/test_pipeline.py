@@ -59,7 +59,9 @@ def test_train_evaluate_calibrate_detect(home_copy: Home, tmp_path) -> None:  # 
     assert [t.name for t in meta.thresholds] == ["sensitive", "default", "strict"]
     assert meta.detector.threshold == meta.threshold("default")
     embedded = {p.key: p.value for p in onnx.load(str(art.onnx_path)).metadata_props}
-    assert json.loads(embedded["wakesmith"])["thresholds"] == [t.model_dump(mode="json") for t in meta.thresholds]
+    assert json.loads(embedded["wakesmith"])["thresholds"] == [
+        t.model_dump(mode="json") for t in meta.thresholds
+    ]
     assert OnnxBackend.load(art.onnx_path).metadata["thresholds"][1]["name"] == "default"
 
     # detect: a positive test clip in context is scored like evaluation scored it
@@ -83,7 +85,7 @@ def test_train_evaluate_calibrate_detect(home_copy: Home, tmp_path) -> None:  # 
         api.detect("sentry", corrupt, home=home_copy)
     empty = tmp_path / "empty.wav"
     sf.write(empty, np.zeros(0, np.int16), 16000, subtype="PCM_16")
-    with pytest.raises(AudioError, match="(?i)empty|no audio|zero"):
+    with pytest.raises(AudioError, match=r"(?i)empty|no audio|zero"):
         api.detect("sentry", empty, home=home_copy)
 
 

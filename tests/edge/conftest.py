@@ -1,7 +1,8 @@
 """Edge-export fixtures: one sentry trained on the tiny dataset, exported once per session.
 
 The tiny recipe trains for a few seconds; here it trains longer (more steps on the same tiny data)
-so that the model really detects its phrase on *training* clips, which is what the detection tests
+with four blocks (a 1.8 s receptive field, as the full sentry) so that the model really detects its
+phrase on *training* clips, which is what the detection tests
 use (the held-out figures come from ``benchmarks/edge.py`` on the full-size quickstart).
 """
 
@@ -25,6 +26,7 @@ TRAINED = [
     "train.num_workers=0",
     "train.checkpoint_every_n_steps=1000",
     "augment.enabled=false",
+    "model.params.blocks=4",
 ]
 
 
@@ -43,3 +45,45 @@ def trained_sentry(edge_home: Home) -> Artifact:
 @pytest.fixture(scope="session")
 def esphome_manifest(trained_sentry: Artifact, edge_home: Home) -> Path:
     return api.export(trained_sentry.path, "esphome", home=edge_home)
+
+
+@pytest.fixture(scope="session")
+def random_sentry():  # type: ignore[no-untyped-def]
+    """An untrained ``sentry_tcn`` with non-trivial BatchNorm statistics (for fast format tests)."""
+    import torch
+
+    from wakesmith.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("sentry_tcn", 40, channels=16, blocks=3)
+    model.train()
+    with torch.no_grad():
+        for _ in range(5):
+            model(torch.rand(8, 120, 40) * 26)
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def feature_stream():  # type: ignore[no-untyped-def]
+    """Two minutes of plausible micro features: smooth random fields in the front end's 0–26 range."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    frames = 12_000
+    base = rng.uniform(4, 14, (frames // 50 + 1, 40)).repeat(50, axis=0)[:frames]
+    return [np.clip(base + rng.normal(0, 2.5, (frames, 40)), 0, 26).astype(np.float32)]
+
+
+@pytest.fixture(scope="session")
+def sentry_metadata(random_sentry) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "model_id": "hey-test-sentry",
+        "role": "sentry",
+        "phrase": "hey test",
+        "features": {"name": "micro"},
+        "streaming": True,
+        "stride": 3,
+        "state_shapes": [list(s.shape) for s in random_sentry.initial_state(1)],
+        "detector": {"threshold": 0.6, "smoothing_window": 3},
+        "thresholds": [],
+    }

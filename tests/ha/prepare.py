@@ -38,9 +38,8 @@ def main(out: Path) -> None:
         home = Home.resolve(Path(tmp) / "home").ensure()
         api.synthesize(tiny_synth(lexicon), home=home)
         fixture = build_judge_fixture(home, out)
-    print(
-        f"judge fixture in {out}: positive {fixture.positive_score:.3f}, negative {fixture.negative_score:.3f}"
-    )
+    scores = f"positive {fixture.positive_score:.3f}, negative {fixture.negative_score:.3f}"
+    print(f"judge fixture in {out}: {scores}")
 
 
 if __name__ == "__main__":

@@ -42,13 +42,10 @@ async def _stream(pcm: bytes) -> AsyncIterator[tuple[bytes, int]]:
 async def _setup_entry(hass: HomeAssistant, port: int) -> str:
     # The core integration holds state that assist_pipeline (a dependency of wyoming) reads.
     assert await async_setup_component(hass, "homeassistant", {})
-    result = await hass.config_entries.flow.async_init(
-        "wyoming", context={"source": config_entries.SOURCE_USER}
-    )
+    flow = hass.config_entries.flow
+    result = await flow.async_init("wyoming", context={"source": config_entries.SOURCE_USER})
     assert result["type"] == FlowResultType.FORM
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"host": "127.0.0.1", "port": port}
-    )
+    result = await flow.async_configure(result["flow_id"], {"host": "127.0.0.1", "port": port})
     assert result["type"] == FlowResultType.CREATE_ENTRY, result
     await hass.async_block_till_done()
     entity_ids = hass.states.async_entity_ids(wake_word.DOMAIN)

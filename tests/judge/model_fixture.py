@@ -2,7 +2,9 @@
 
 The judge is trained just enough to memorize its training split; the tests stream TRAIN-split clips
 (the first positive and the first negative speech clip, never chosen by score) and the builder fails
-loudly if the model does not separate them by :data:`MIN_MARGIN`.
+loudly if the model does not separate them by :data:`MIN_GAP`. The tests exercise the service, not
+the model's quality, so the file's ``default`` threshold is set halfway between the two clips' scores
+(a threshold calibrated on a few minutes of stream lands anywhere between runs).
 """
 
 from __future__ import annotations
@@ -19,16 +21,21 @@ from wakesmith.home import Home
 DATASET = "hey_katya"
 JUDGE_OVERRIDES = [
     "model.params={channels: 16, blocks: 2}",
-    "train.epochs=8",
-    "train.samples_per_epoch=512",
+    "train.epochs=24",
+    "train.samples_per_epoch=1024",
+    "train.batch_size=32",
+    "train.lr=0.008",
     "train.num_workers=0",
+    # Memorizing the training clips is the goal here: augmentation would only slow that down.
+    "augment.enabled=false",
     # Evaluation only needs to calibrate thresholds here; minutes of streams instead of hours keep it fast.
     "eval.speech_hours=0.03",
     "eval.confusable_hours=0.03",
     "eval.calibration_hours=0.03",
 ]
-MIN_MARGIN = 0.3
-"""The positive clip's buffer score must beat the threshold, and the negative's stay below it, by this."""
+MIN_GAP = 0.3
+"""The positive clip's buffer score must beat the negative's by at least this much (measured runs:
+0.40 / 0.01, 0.58 / 0.02)."""
 LEAD_S = 0.5
 """Silence around each clip so a stream holds a whole window before and after the phrase."""
 SAMPLE_RATE = 16000
@@ -62,6 +69,7 @@ def build_judge_fixture(home: Home, out: Path) -> JudgeFixture:
     import shutil
 
     from wakesmith import api
+    from wakesmith.export.onnx import update_metadata
     from wakesmith.runtime import OnnxBackend, WindowScorer
 
     summary = api.train("judge", overrides=JUDGE_OVERRIDES, home=home)
@@ -74,16 +82,25 @@ def build_judge_fixture(home: Home, out: Path) -> JudgeFixture:
     negative = _padded(store.load_audio(store.clips(DATASET, split="train", label="negative")[0]))
     write_wav(out / "positive.wav", positive)
     write_wav(out / "negative.wav", negative)
-    scorer = WindowScorer(OnnxBackend.load(model))
-    threshold = scorer.info.threshold("default")
+    backend = OnnxBackend.load(model)
+    scorer = WindowScorer(backend)
     pos, neg = scorer.score_buffer(positive), scorer.score_buffer(negative)
+    if pos - neg < MIN_GAP:
+        raise AssertionError(
+            f"The fixture judge is not good enough: positive {pos:.3f}, negative {neg:.3f} (needs a gap of "
+            f"{MIN_GAP}). Train it longer in tests/judge/model_fixture.py."
+        )
+    threshold = round((pos + neg) / 2, 4)
+    metadata = dict(backend.metadata)
+    metadata["thresholds"] = [
+        {**t, "threshold": threshold} if t["name"] == "default" else t for t in metadata["thresholds"]
+    ]
+    metadata["detector"] = {**metadata["detector"], "threshold": threshold}
+    update_metadata(model, metadata)
     fixture = JudgeFixture(model, out / "positive.wav", out / "negative.wav", threshold, pos, neg)
+    # The manifest marks the folder as a finished fixture (prepare.py skips the work when it exists),
+    # so it is written last and only for a model that passed the check above.
     (out / MANIFEST).write_text(
         json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in fixture.__dict__.items()})
     )
-    if not (pos >= threshold + MIN_MARGIN * (1 - threshold) and neg <= threshold * (1 - MIN_MARGIN)):
-        raise AssertionError(
-            f"The fixture judge is not good enough: positive {pos:.3f}, negative {neg:.3f}, threshold "
-            f"{threshold:.3f} (margin {MIN_MARGIN}). Train it longer in tests/judge/model_fixture.py."
-        )
     return fixture

@@ -78,3 +78,24 @@ def test_safe_name() -> None:
     assert safe_name("../../etc/passwd") == "etc_passwd"
     assert safe_name("") == "unknown"
     assert safe_name("wohn zimmer+1") == "wohn_zimmer_1"
+
+
+def test_cli_imports_a_capture_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from wakesmith.cli.main import app
+
+    folder = CaptureFolder(tmp_path / "cap", quota_bytes=10**7, keep_accepted=True)
+    folder.save(_tone(300), accepted=False, meta={"satellite": "kitchen", "score": 0.1})
+    folder.save(_tone(500), accepted=True, meta={"satellite": "hall", "score": 0.9})
+    home = tmp_path / "home"
+    args = ["dataset", "captures", str(tmp_path / "cap"), "hey_katya", "--home", str(home)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["hard_negatives"] == 1
+    result = CliRunner().invoke(app, [*args, "--accepted"])
+    assert json.loads(result.output)["positives"] == 1
+    with ClipStore(Home.resolve(home)) as store:
+        assert {c.label for c in store.clips("hey_katya")} == {"hard_negative", "positive"}
+    missing = CliRunner().invoke(app, ["dataset", "captures", str(tmp_path), "hey_katya", "--home", str(home)])
+    assert missing.exit_code == 2 and "not a Judge capture folder" in missing.output

@@ -155,3 +155,10 @@ def test_verify_refuses_audio_longer_than_a_trigger(judge: RunningJudge) -> None
     silence = np.zeros(int(seconds * 16000), dtype=np.float32)
     r = httpx.post(f"{judge.http}/verify", files={"audio": ("long.wav", _wav(silence), "audio/wav")})
     assert r.status_code in (413, 422)
+
+
+def test_audio_before_audio_start_is_an_error(judge: RunningJudge, positive: np.ndarray) -> None:
+    fmt = {"rate": 16000, "width": 2, "channels": 1}
+    events = asyncio.run(_raw(judge.port, _header("audio-chunk", fmt, payload_length=2) + b"\x00\x00"))
+    assert events[-1].type == "error" and "before audio-start" in events[-1].data["text"]
+    _still_works(judge, positive)

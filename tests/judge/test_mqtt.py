@@ -11,10 +11,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
+from model_fixture import JudgeFixture
 from paho.mqtt.enums import CallbackAPIVersion
 
+from conftest import RunningJudge, judge_settings
 from wakesmith.judge.settings import MqttSettings
 from wakesmith.judge.telemetry import SatelliteStats, Telemetry
 
@@ -189,3 +192,26 @@ def test_false_accept_rates() -> None:
     assert stats.fa_per_hour(now=250.0 + 24 * 3600) == pytest.approx(1 / 24)  # two left the window
     stats.record(True, 0.9, "m", listening_s=1800.0, now=400.0)
     assert stats.state(now=400.0)["false_accepts_per_listening_hour"] == pytest.approx(6.0)
+
+
+def test_a_running_judge_publishes_its_verdicts(broker: Broker, judge_fixture: JudgeFixture) -> None:
+    sub = Subscriber(broker.port, ["wakesmith/#", "homeassistant/#"])
+    running = RunningJudge(
+        judge_settings(judge_fixture.model, mqtt={"host": "127.0.0.1", "port": broker.port})
+    )
+    try:
+        wav = judge_fixture.negative.read_bytes()
+        form = {"satellite": "porch", "sentry_score": "0.7"}
+        deadline = time.monotonic() + WAIT_S
+        while not httpx.get(f"{running.http}/health").json()["mqtt"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = httpx.post(f"{running.http}/verify", files={"audio": ("n.wav", wav)}, data=form)
+        assert r.status_code == 200 and r.json()["prediction"] is False
+        _, state, _ = sub.wait_for(lambda m: m[0] == "wakesmith/porch/state", "state")
+        assert json.loads(state)["rejects"] == 1 and json.loads(state)["model"] == "hey_katya"
+        _, event, retained = sub.wait_for(lambda m: m[0] == "wakesmith/porch/verdict", "verdict")
+        assert not retained and json.loads(event)["sentry_score"] == 0.7
+        sub.wait_for(lambda m: m[0] == "homeassistant/sensor/wakesmith_porch/rejects/config", "discovery")
+    finally:
+        running.stop()
+        sub.close()

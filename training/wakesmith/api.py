@@ -59,6 +59,19 @@ def synthesize(
     return synthesize_into_store(cfg, open_store(h), h, dataset or slugify(cfg.phrase), _emitter(emitter))
 
 
+def import_captures(
+    folder: Path, *, dataset: str, include_accepted: bool = False, home: Home | Path | str | None = None
+) -> Any:
+    """Import a Judge capture folder: rejected triggers as ``hard_negative`` clips (accepted ones as
+    ``positive`` with ``include_accepted``), then re-split."""
+    from wakesmith.judge.capture import import_captures as _import
+
+    store = open_store(home)
+    report = _import(store, Path(folder), dataset, include_accepted=include_accepted)
+    store.assign_splits(dataset)
+    return report
+
+
 def scan(folder: Path, *, dataset: str, home: Home | Path | str | None = None) -> Any:
     """Import a folder of audio; labels come from folder names (positive/, negative/…)."""
     store = open_store(home)

@@ -136,7 +136,7 @@ def evaluate(
 @app.command()
 def export(
     model: Annotated[str, typer.Argument(help="Model folder, model id, or sentry/judge.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Export format (see --list).")] = "onnx",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Export format: onnx, esphome, tflite, tflite-int8, c-header.")] = "onnx",
     out: Annotated[Path | None, typer.Option(help="Output file.")] = None,
     home: HomeOpt = None,
 ) -> None:
@@ -180,6 +180,20 @@ def models(home: HomeOpt = None) -> None:
 def dataset_scan(folder: Path, dataset: DatasetArg, home: HomeOpt = None) -> None:
     """Import a folder: labels from sub-folder names (positive/, negative/, background/…)."""
     report = _run(lambda em: api.scan(folder, dataset=dataset, home=home))
+    _print_json(report)
+
+
+@dataset_app.command("captures")
+def dataset_captures(
+    folder: Annotated[Path, typer.Argument(help="The Judge's capture folder (holds rejected/).")],
+    dataset: DatasetArg,
+    accepted: Annotated[bool, typer.Option(help="Also import accepted triggers as positives.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Import the Judge's rejected triggers as hard negatives (and accepted ones as positives)."""
+    report = _run(
+        lambda em: api.import_captures(folder, dataset=dataset, include_accepted=accepted, home=home)
+    )
     _print_json(report)
 
 

@@ -115,7 +115,7 @@ def export_c_header(
     if not features:
         raise ExportError("The c-header export needs representative features (the features= option).")
     stride = int(metadata.get("stride", model.stride))
-    data = convert_streaming_int8(model.cpu().float().eval(), stream_chunks(features, stride))
+    data = convert_streaming_int8(model, stream_chunks(features, stride))
     check_ops(data)
     data = embed_tflite_metadata(data, metadata)
     defines: dict[str, int | float] = {

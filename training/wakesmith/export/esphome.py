@@ -208,8 +208,7 @@ def export_esphome(
     if not features:
         raise ExportError("The esphome export needs representative features (the features= option).")
     window = int(sliding_window_size or (metadata.get("detector") or {}).get("smoothing_window", 1))
-    net = model.cpu().float().eval()
-    data = convert_streaming_int8(net, stream_chunks(features, net.stride))
+    data = convert_streaming_int8(model, stream_chunks(features, model.stride))
     ops = check_ops(data)
     data = embed_tflite_metadata(data, metadata)
     measured = measure_arena(data)

@@ -40,6 +40,10 @@ ESPHOME_OPS = frozenset(
 """The ops ESPHome's micro_wake_word registers for streaming models (``shared/DESIGN.md``)."""
 
 CUSTOM = "CUSTOM"
+FILE_IDENTIFIER = b"TFL3"
+IDENTIFIER_SLICE = slice(4, 8)
+"""Where a flatbuffer keeps its file identifier (after the 4-byte root offset)."""
+MIN_FLATBUFFER = 16
 
 
 def _schema() -> Any:
@@ -55,6 +59,8 @@ def _schema() -> Any:
 def read_ops(data: bytes) -> list[str]:
     """Sorted unique op names used by any subgraph of the flatbuffer ``data`` (custom ops by their code)."""
     schema = _schema()
+    if len(data) < MIN_FLATBUFFER or data[IDENTIFIER_SLICE] != FILE_IDENTIFIER:
+        raise ExportError("Not a TFLite flatbuffer (no TFL3 file identifier); re-export the model.")
     try:
         model = schema.Model.GetRootAs(data, 0)
     except Exception as exc:  # flatbuffers raises struct/index errors on garbage

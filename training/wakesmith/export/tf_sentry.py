@@ -80,8 +80,10 @@ def sentry_weights(model: Any) -> SentryWeights:
             f"The ESPHome/TFLite exports support the sentry_tcn model only, not {type(model).__name__}; "
             "train a sentry with model.name=sentry_tcn, or export ONNX."
         )
-    if model.stem.bias is not None or model.training:
-        raise ExportError("Export a sentry_tcn in eval mode, as trained (its stem conv has no bias).")
+    if model.stem.bias is not None:
+        raise ExportError("This sentry_tcn has a stem bias, which the architecture never has; re-train it.")
+    # Reading weights never changes the caller's model: BatchNorm is folded from its running
+    # statistics (eval semantics) whatever mode the model is in, on whatever device.
     stem, stem_bias = _fold(model.stem.weight, model.stem_norm)
     blocks = []
     for block in model._blocks():
@@ -130,7 +132,7 @@ def make_streaming_module(weights: SentryWeights) -> Any:
     """A ``tf.Module`` with ring-buffer variables and a ``serve`` function ``[1, stride, D] → [1, 1]``."""
     import tensorflow as tf
 
-    class StreamingSentry(tf.Module):  # type: ignore[misc]
+    class StreamingSentry(tf.Module):
         def __init__(self) -> None:
             super().__init__(name="wakesmith_sentry")
             self.states = [

@@ -138,7 +138,7 @@ def _window_export(
     windows = feature_windows(features, frames) if quantize else None
     if quantize and not windows:
         raise ExportError("The tflite-int8 export needs representative features (the features= option).")
-    data = convert_window(model.cpu().float().eval(), frames, windows)
+    data = convert_window(model, frames, windows)
     from wakesmith.export.cheader import embed_tflite_metadata
 
     return atomic_write_bytes(out_path, embed_tflite_metadata(data, metadata))

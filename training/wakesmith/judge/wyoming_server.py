@@ -102,6 +102,7 @@ class JudgeConnection:
         self.names: list[str] | None = None
         self.trigger: Trigger | None = None
         self.stream: _Stream | None = None
+        self.refused = False
 
     async def run(self) -> None:
         """Read and answer events until the client leaves or breaks the protocol."""
@@ -139,6 +140,7 @@ class JudgeConnection:
             elif AudioStart.is_type(event.type):
                 fmt = AudioFormat.from_data(event.data)
                 self.stream = _Stream(fmt, self.core.models.select(self.names), self.trigger)
+                self.refused = False
             elif AudioChunk.is_type(event.type):
                 await self._chunk(event)
             elif AudioStop.is_type(event.type):
@@ -148,13 +150,16 @@ class JudgeConnection:
             else:
                 log.debug("%s: ignoring %s event", self.peer, event.type)
         except WakesmithError as exc:
-            self.stream = None  # refuse this stream; the connection stays usable for the next one
+            # Refuse this stream (its remaining chunks are dropped); the connection stays usable.
+            self.stream, self.refused = None, True
             await self._error(str(exc), type(exc).__name__)
 
     async def _chunk(self, event: Event) -> None:
         stream = self.stream
         if stream is None:
-            return  # the stream was refused (error already sent) or never started: drop its audio
+            if not self.refused:  # a refused stream's audio is dropped quietly: its error was sent
+                raise StreamLimitError("audio-chunk before audio-start: start each stream with audio-start.")
+            return
         fmt = AudioFormat.from_data(event.data)
         audio = stream.converter.convert(event.payload or b"", fmt)
         if stream.trigger is not None:
@@ -175,7 +180,7 @@ class JudgeConnection:
             log.info("%s: detected %s at %d ms", self.peer, name, ms)
 
     async def _stop(self) -> None:
-        stream, self.stream = self.stream, None
+        stream, self.stream, self.refused = self.stream, None, False
         if stream is None:
             return
         if stream.trigger is None:

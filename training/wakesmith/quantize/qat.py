@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import logging
 import warnings
+
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
@@ -88,7 +89,8 @@ def set_fake_quant(model: nn.Module, *, enabled: bool) -> None:
 def _plain_conv(module: nn.Module) -> tuple[torch.Tensor, nn.BatchNorm1d | None]:
     """Weight (and BatchNorm, for a fused Conv+BN) of a QAT conv module."""
     bn = getattr(module, "bn", None)
-    return module.weight.detach().clone(), copy.deepcopy(bn) if isinstance(bn, nn.BatchNorm1d) else None
+    weight: torch.Tensor = getattr(module, "weight")  # noqa: B009  (a Parameter, typed for mypy)
+    return weight.detach().clone(), copy.deepcopy(bn) if isinstance(bn, nn.BatchNorm1d) else None
 
 
 def strip_qat(model: WakeModel) -> WakeModel:
@@ -114,7 +116,9 @@ def strip_qat(model: WakeModel) -> WakeModel:
         state[f"blocks.{i}.pointwise.weight"] = weight
         state |= {f"blocks.{i}.norm.{k}": v for k, v in bn.state_dict().items()}
     state["head.weight"] = model.head.weight.detach().clone()
-    state["head.bias"] = model.head.bias.detach().clone()
+    bias = model.head.bias
+    assert bias is not None  # sentry_tcn's head conv has a bias
+    state["head.bias"] = bias.detach().clone()
     plain.load_state_dict(state)
     return plain.eval()
 
@@ -135,6 +139,8 @@ class QatCallback(Callback):
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         on = trainer.current_epoch >= self.start_epoch
-        set_fake_quant(pl_module.model, enabled=on)
+        model = pl_module.model
+        assert isinstance(model, nn.Module)
+        set_fake_quant(model, enabled=on)
         if trainer.current_epoch == self.start_epoch:
             log.info("QAT: fake quantization on from epoch %d", self.start_epoch)
