@@ -89,8 +89,10 @@ def test_default_thresholds_are_dense_near_one() -> None:
     thr = default_thresholds()
     assert thr[0] == 0.0 and thr[-1] == 1.0
     assert np.all(np.diff(thr) > 0)
-    assert {0.5, 0.995, 0.999, 0.9999, 0.99999, 0.999999} <= {round(t, 6) for t in thr.tolist()}
-    assert 200 < len(thr) < 220
+    assert {0.5, 0.99, 0.995, 0.999, 0.9999, 0.99999, 0.999999} <= {round(t, 9) for t in thr.tolist()}
+    decade = thr[(thr > 0.999) & (thr <= 0.9999)]
+    assert len(decade) == 10  # ten points per decade of 1 - t near one
+    assert 230 < len(thr) < 250
 
 
 def test_det_curve_on_hand_example() -> None:

@@ -97,5 +97,7 @@ def test_cli_imports_a_capture_folder(tmp_path: Path) -> None:
     assert json.loads(result.output)["positives"] == 1
     with ClipStore(Home.resolve(home)) as store:
         assert {c.label for c in store.clips("hey_katya")} == {"hard_negative", "positive"}
-    missing = CliRunner().invoke(app, ["dataset", "captures", str(tmp_path), "hey_katya", "--home", str(home)])
+    missing = CliRunner().invoke(
+        app, ["dataset", "captures", str(tmp_path), "hey_katya", "--home", f"{home}"]
+    )
     assert missing.exit_code == 2 and "not a Judge capture folder" in missing.output

@@ -207,6 +207,10 @@ class EvalConfig(Section):
     speech_hours: float = 1.0
     confusable_hours: float = 1.0
     calibration_hours: float = 0.5
+    calibration_negatives: Literal["ordinary", "all"] = "all"
+    """What the calibrated thresholds count false accepts on: ``all`` (ordinary speech and phonetic
+    confusables: a Judge, or a model that stands alone) or ``ordinary`` (speech only: the sentry of a
+    cascade, whose confusable triggers the Judge rejects). The test report gives both FA/h either way."""
     lead_in_s: float = 3.0
     """Background before each positive test clip, so streaming models meet the phrase warmed up, as on
     a device that has been listening for a while (the micro front end's noise estimate needs ~2 s)."""

@@ -136,7 +136,10 @@ def evaluate(
 @app.command()
 def export(
     model: Annotated[str, typer.Argument(help="Model folder, model id, or sentry/judge.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Export format: onnx, esphome, tflite, tflite-int8, c-header.")] = "onnx",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help="Export format: onnx, esphome, tflite, tflite-int8, c-header."),
+    ] = "onnx",
     out: Annotated[Path | None, typer.Option(help="Output file.")] = None,
     home: HomeOpt = None,
 ) -> None:

@@ -23,18 +23,23 @@ from wakesmith.runtime.detector import detect, detections_for_thresholds, smooth
 SECONDS_PER_HOUR = 3600.0
 GRID_STEP = 0.005
 """Spacing of the default linear threshold grid on [0, 1]."""
-NEAR_ONE_DECADES = (3, 4, 5, 6)
-"""The default grid adds 1 - 10^-k and 1 - 5·10^-k for these k: good models separate up there."""
+NEAR_ONE_DECADES = (2, 6)
+"""The default grid adds 1 - 10^-x for x from 2 to 6 in steps of 0.1 (0.99, 0.9921, … 0.999999):
+well-trained models separate up there, where a linear grid has a couple of points at most."""
+NEAR_ONE_PER_DECADE = 10
 
 
 def default_thresholds() -> np.ndarray:
-    """0, 0.005, …, 1 plus 0.9995, 0.999, 0.99995, … 0.999999 (sorted, unique).
+    """0, 0.005, …, 1 plus ten points per decade of 1 - t from 0.99 to 0.999999 (sorted, unique).
 
     Well-trained models push confusable speech to 0.99 and beyond, where a linear grid has only a
-    couple of points; the extra near-one points keep low FA/h targets reachable.
+    couple of points; the extra near-one points keep low FA/h targets reachable and calibrated
+    thresholds close to the FA/h they promise.
     """
     linear = np.round(np.arange(0.0, 1.0 + GRID_STEP / 2, GRID_STEP), 6)
-    near_one = [1.0 - m * 10.0**-k for k in NEAR_ONE_DECADES for m in (1.0, 5.0)]
+    first, last = NEAR_ONE_DECADES
+    exponents = np.linspace(first, last, (last - first) * NEAR_ONE_PER_DECADE + 1)
+    near_one = np.round(1.0 - 10.0**-exponents, 9)
     return np.unique(np.concatenate([linear, near_one]))
 
 

@@ -5,7 +5,8 @@
   background bed at a random SNR;
 - negative streams: long recordings of negative clips with gaps and a background bed —
   ``speech`` (ordinary negative speech) and ``confusables`` (phonetic confusables of the phrase) from
-  the test split, and a ``calibration`` stream of both from the validation split.
+  the test split, and a ``calibration`` stream from the validation split: of both, or of ordinary
+  speech only when ``eval.calibration_negatives`` is ``ordinary`` (a cascade's sentry).
 
 Streams are written once per dataset lineage under ``<home>/streams/<dataset>/`` and reused.
 """
@@ -145,7 +146,10 @@ def build_eval_sets(store: ClipStore, recipe: Recipe, home: Home, emitter: Emitt
         "speech": stream("speech", "test", {"speech", ""}, e.speech_hours, test_bg),
         "confusables": stream("confusables", "test", {"confusable"}, e.confusable_hours, test_bg),
     }
-    calibration = stream("calibration", "val", {"speech", "", "confusable"}, e.calibration_hours, val_bg)
+    if e.calibration_negatives == "ordinary":
+        calibration = stream("calibration-speech", "val", {"speech", ""}, e.calibration_hours, val_bg)
+    else:
+        calibration = stream("calibration", "val", {"speech", "", "confusable"}, e.calibration_hours, val_bg)
     return EvalSets(
         val_positives=_positives(store, recipe, "val", val_bg),
         test_positives=_positives(store, recipe, "test", test_bg),
