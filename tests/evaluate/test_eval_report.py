@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,8 +26,7 @@ def _stream(hours: float, burst_at_s: list[float], level: float, seed: int) -> n
     return scores
 
 
-@pytest.fixture(scope="module")
-def report() -> EvalReport:
+def _build(**extra: Any) -> EvalReport:
     rng = np.random.default_rng(0)
     # 40 positive clips (1.5 s): 36 peak near 0.95, 4 are missed (peak ~0.3).
     peaks = np.r_[rng.uniform(0.9, 0.99, 36), rng.uniform(0.25, 0.35, 4)]
@@ -47,8 +47,34 @@ def report() -> EvalReport:
         presets={"sensitive": 10.0, "default": 1.5, "strict": 0.1}, target_fa_per_hour=[1.0]
     )
     return build_report(
-        "hey_katya-sentry-test", "sentry", pos, streams, cfg, STEP, eval_cfg, timings={"scoring_s": 1.5}
+        "hey_katya-sentry-test",
+        "sentry",
+        pos,
+        streams,
+        cfg,
+        STEP,
+        eval_cfg,
+        timings={"scoring_s": 1.5},
+        **extra,
     )
+
+
+@pytest.fixture(scope="module")
+def report() -> EvalReport:
+    return _build()
+
+
+def test_presets_with_a_calibrated_threshold_are_measured_at_it() -> None:
+    # 0.7777 (off the grid): above the speech bursts (0.7), below both confusable bursts (0.8, 0.97).
+    fixed = _build(fixed_thresholds={"default": 0.7777})
+    default = fixed.operating_point("default")
+    assert default.threshold == 0.7777 and 0.7777 in fixed.thresholds
+    assert (default.fa_per_hour, default.recall, default.met) == (2.0, 0.9, False)  # budget 1.5 FA/h
+    assert fixed.streams[0].at_operating_points["default"] == 0.0
+    assert fixed.streams[1].at_operating_points["default"] == 4.0
+    assert fixed.confusion_threshold == 0.7777
+    # The other presets are still chosen on these streams.
+    assert fixed.operating_point("strict").threshold > 0.97
 
 
 def test_report_measures_the_hand_built_scores(report: EvalReport) -> None:

@@ -221,17 +221,23 @@ def build_report(
     eval_cfg: EvalConfig | None = None,
     thresholds: np.ndarray | None = None,
     timings: dict[str, float] | None = None,
+    fixed_thresholds: dict[str, float] | None = None,
 ) -> EvalReport:
     """Measure everything the report holds from raw per-step scores.
 
     Positive clips are scored with a fresh detector each; each negative recording too. Operating
-    points: every preset of ``eval_cfg.presets`` (by name) and every ``target_fa_per_hour``.
+    points: every preset of ``eval_cfg.presets`` (by name) and every ``target_fa_per_hour``. A preset
+    named in ``fixed_thresholds`` (the calibrated thresholds a model ships with) is measured at that
+    threshold; the others are the lowest threshold that meets their target on these very streams
+    (the usual "recall at X FA/h" figure, chosen with hindsight).
     """
     t0 = time.perf_counter()
     eval_cfg = eval_cfg or EvalConfig()
+    fixed = dict(fixed_thresholds or {})
     if not streams:
         raise DatasetError("No negative test streams to measure false accepts on; add negative test clips.")
-    thr = np.sort(np.asarray(default_thresholds() if thresholds is None else thresholds, dtype=np.float64))
+    grid = default_thresholds() if thresholds is None else np.asarray(thresholds, dtype=np.float64)
+    thr = np.unique(np.concatenate([grid, np.asarray(list(fixed.values()), dtype=np.float64)]))
     peaks = clip_max_scores(pos_clip_scores, cfg)
     if len(peaks) == 0:
         raise DatasetError(
@@ -252,10 +258,22 @@ def build_report(
     combined = np.array([fa_per_hour(c, total_hours) for c in np.sum(counts, axis=0).tolist()])
     curve = DetCurve(thr, combined, frr, total_hours, len(peaks))
 
-    points = [
-        OperatingPointResult(name=name, **asdict(threshold_for_fa_per_hour(curve, target)))
-        for name, target in _operating_targets(eval_cfg)
-    ]
+    def point(name: str, target: float) -> OperatingPointResult:
+        if name not in fixed:
+            return OperatingPointResult(name=name, **asdict(threshold_for_fa_per_hour(curve, target)))
+        k = int(np.searchsorted(thr, fixed[name]))
+        fa = float(combined[k])
+        return OperatingPointResult(
+            name=name,
+            target_fa_per_hour=target,
+            threshold=float(thr[k]),
+            fa_per_hour=fa,
+            recall=float(1.0 - frr[k]),
+            frr=float(frr[k]),
+            met=fa <= target,
+        )
+
+    points = [point(name, target) for name, target in _operating_targets(eval_cfg)]
     index = {p.name: int(np.searchsorted(thr, p.threshold)) for p in points}
     results = [
         StreamResult(

@@ -97,7 +97,15 @@ def evaluate_artifact(
     streams = [NegativeStream(name, [score_file(scorer, path)]) for name, path in sets.streams.items()]
     timings["scoring_s"] = time.perf_counter() - t1
     report = build_report(
-        meta.model_id, meta.role, pos, streams, meta.detector, step, recipe.eval, timings=timings
+        meta.model_id,
+        meta.role,
+        pos,
+        streams,
+        meta.detector,
+        step,
+        recipe.eval,
+        timings=timings,
+        fixed_thresholds={t.name: t.threshold for t in meta.thresholds},
     )
     for path in report.save(artifact.path):
         emitter.saved(STAGE, str(path))
