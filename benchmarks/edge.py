@@ -9,10 +9,10 @@ For each model (the float sentry, and optionally the same recipe trained with ``
 - flash bytes (the .tflite), tensor arena measured in TFLite-Micro and the manifest's value;
 - per-step parity with the torch streaming model: mean absolute difference of probabilities on the
   held-out positives in context;
-- held-out recall at <= 0.5 FA/h (the test split's positives and its ``speech`` + ``confusables``
-  streams) for the float model (ONNX through the wakesmith runtime, wakesmith detector) and for the
-  INT8 file (pymicro-wakeword, ESPHome's detection rule: mean of ``sliding_window_size`` above the
-  cutoff, 3 s refractory);
+- held-out recall at <= 0.5 FA/h (the test split's positives; false accepts counted on its
+  ``speech`` stream, and on ``speech`` + ``confusables``) for the float model (ONNX through the
+  wakesmith runtime, wakesmith detector) and for the INT8 file (pymicro-wakeword, ESPHome's
+  detection rule: mean of ``sliding_window_size`` above the cutoff, 3 s refractory);
 - host CPU seconds per hour of audio of the INT8 file in pymicro-wakeword (front end + interpreter).
 """
 
@@ -106,9 +106,11 @@ def measure(ref: str, home: Home) -> dict[str, Any]:
         "arena_bytes_measured": presets["arena_bytes_measured"],
         "tensor_arena_size": doc["micro"]["tensor_arena_size"],
         "parity_mad_vs_torch": _torch_mad(artifact, micro, sets.test_positives),
-        "recall_float_at_0.5fah": float_report.operating_point(target).recall,
-        "recall_int8_at_0.5fah": int8_report.operating_point(target).recall,
-        "int8_threshold_at_0.5fah": int8_report.operating_point(target).threshold,
+        "recall_float_at_0.5fah_speech": float_report.recall_at(TARGET_FA_PER_HOUR, "speech"),
+        "recall_int8_at_0.5fah_speech": int8_report.recall_at(TARGET_FA_PER_HOUR, "speech"),
+        "recall_float_at_0.5fah_all": float_report.operating_point(target).recall,
+        "recall_int8_at_0.5fah_all": int8_report.operating_point(target).recall,
+        "int8_threshold_at_0.5fah_all": int8_report.operating_point(target).threshold,
         "test_positives": len(sets.test_positives),
         "negative_hours": float_report.curve().neg_hours,
         "cpu_s_per_audio_hour_pymicro": cpu_per_hour,
