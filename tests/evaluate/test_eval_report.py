@@ -75,6 +75,13 @@ def test_presets_with_a_calibrated_threshold_are_measured_at_it() -> None:
     assert fixed.confusion_threshold == 0.7777
     # The other presets are still chosen on these streams.
     assert fixed.operating_point("strict").threshold > 0.97
+    # Calibrated on ordinary speech only: the budget counts the speech stream.
+    speech_only = _build(fixed_thresholds={"default": 0.7777}, budget_streams=["speech"])
+    point = speech_only.operating_point("default")
+    assert (point.fa_per_hour, point.met) == (0.0, True)
+    assert speech_only.fa_per_hour == fixed.fa_per_hour  # the curves still count every stream
+    with pytest.raises(DatasetError, match="budget streams"):
+        _build(fixed_thresholds={"default": 0.5}, budget_streams=["kitchen"])
 
 
 def test_report_measures_the_hand_built_scores(report: EvalReport) -> None:

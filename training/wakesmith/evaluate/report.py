@@ -74,7 +74,8 @@ class OperatingPointResult(_Data):
     target_fa_per_hour: float
     threshold: float
     fa_per_hour: float
-    """Measured on all negative streams together."""
+    """Measured on all negative streams together (a calibrated preset: on the streams it was
+    calibrated for, see :func:`build_report`)."""
     recall: float
     frr: float
     met: bool
@@ -222,6 +223,7 @@ def build_report(
     thresholds: np.ndarray | None = None,
     timings: dict[str, float] | None = None,
     fixed_thresholds: dict[str, float] | None = None,
+    budget_streams: Sequence[str] | None = None,
 ) -> EvalReport:
     """Measure everything the report holds from raw per-step scores.
 
@@ -229,7 +231,8 @@ def build_report(
     points: every preset of ``eval_cfg.presets`` (by name) and every ``target_fa_per_hour``. A preset
     named in ``fixed_thresholds`` (the calibrated thresholds a model ships with) is measured at that
     threshold; the others are the lowest threshold that meets their target on these very streams
-    (the usual "recall at X FA/h" figure, chosen with hindsight).
+    (the usual "recall at X FA/h" figure, chosen with hindsight). A fixed preset's FA/h and ``met``
+    count the streams named in ``budget_streams`` (default: all), the negatives it was calibrated on.
     """
     t0 = time.perf_counter()
     eval_cfg = eval_cfg or EvalConfig()
@@ -258,11 +261,18 @@ def build_report(
     combined = np.array([fa_per_hour(c, total_hours) for c in np.sum(counts, axis=0).tolist()])
     curve = DetCurve(thr, combined, frr, total_hours, len(peaks))
 
+    budget = [i for i, st in enumerate(streams) if budget_streams is None or st.name in budget_streams]
+    if not budget:
+        known = ", ".join(st.name for st in streams)
+        raise DatasetError(f"None of the budget streams {list(budget_streams or [])} is among: {known}.")
+    budget_hours = sum(hours[i] for i in budget)
+    budget_counts = np.sum([counts[i] for i in budget], axis=0)
+
     def point(name: str, target: float) -> OperatingPointResult:
         if name not in fixed:
             return OperatingPointResult(name=name, **asdict(threshold_for_fa_per_hour(curve, target)))
         k = int(np.searchsorted(thr, fixed[name]))
-        fa = float(combined[k])
+        fa = fa_per_hour(int(budget_counts[k]), budget_hours)
         return OperatingPointResult(
             name=name,
             target_fa_per_hour=target,

@@ -106,6 +106,7 @@ def evaluate_artifact(
         recipe.eval,
         timings=timings,
         fixed_thresholds={t.name: t.threshold for t in meta.thresholds},
+        budget_streams=["speech"] if recipe.eval.calibration_negatives == "ordinary" else None,
     )
     for path in report.save(artifact.path):
         emitter.saved(STAGE, str(path))
