@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from wakesmith import api
 from wakesmith.artifact import Artifact, resolve_artifact
@@ -36,7 +35,7 @@ from wakesmith.evaluate.sets import build_eval_sets
 from wakesmith.events import Emitter
 from wakesmith.export.artifact import load_torch_model
 from wakesmith.export.esphome import STEP_SECONDS, esphome_detector
-from wakesmith.export.pymicro import MicroWakeWordScorer
+from wakesmith.export.pymicro import MicroWakeWordScorer, torch_step_probabilities
 from wakesmith.features import create_frontend
 from wakesmith.home import Home
 from wakesmith.runtime.backends import OnnxBackend
@@ -49,14 +48,10 @@ SECONDS_PER_HOUR = 3600.0
 def _torch_mad(artifact: Artifact, scorer: MicroWakeWordScorer, clips: list[np.ndarray]) -> float:
     model = load_torch_model(artifact)
     frontend = create_frontend(artifact.metadata.features)
-    mads = []
-    for audio in clips:
-        got = scorer.score(audio)
-        feats = frontend(audio)
-        feats = feats[: len(feats) - len(feats) % model.stride]
-        with torch.no_grad():
-            logits, _ = model.forward_stream(torch.from_numpy(feats)[None], model.initial_state(1))
-        mads.append(float(np.abs(got - torch.sigmoid(logits)[0].numpy()).mean()))
+    mads = [
+        float(np.abs(scorer.score(audio) - torch_step_probabilities(model, frontend, audio)).mean())
+        for audio in clips
+    ]
     return float(np.mean(mads))
 
 

@@ -10,8 +10,9 @@ is applied by the detector, as on the device.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -80,3 +81,18 @@ class MicroWakeWordScorer:
         )
         parts = [self.push(b) for b in blocks]
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def torch_step_probabilities(
+    model: Any, frontend: Callable[[np.ndarray], np.ndarray], audio: np.ndarray
+) -> np.ndarray:
+    """The float torch streaming model's probability per step on ``audio``, aligned with
+    :meth:`MicroWakeWordScorer.score` (whole strides from the first frame, a fresh stream): what an
+    INT8 file is compared with."""
+    import torch
+
+    feats = frontend(audio)
+    feats = feats[: len(feats) - len(feats) % model.stride]
+    with torch.no_grad():
+        logits, _ = model.forward_stream(torch.from_numpy(feats)[None], model.initial_state(1))
+    return torch.sigmoid(logits)[0].numpy()
