@@ -17,8 +17,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from wakesmith.errors import ExportError, ToolMissingError
 
 log = logging.getLogger(__name__)
@@ -48,19 +46,6 @@ def _runtime() -> Any:
     return runtime
 
 
-def _runs(runtime: Any, data: bytes, arena: int) -> bool:
-    try:
-        interpreter = runtime.Interpreter.from_bytes(data, arena_size=arena)
-        # wakesmith's TFLite models have a single input (features); state lives in variables.
-        details = interpreter.get_input_details(0)
-        interpreter.set_input(np.zeros(details["shape"], dtype=details["dtype"]), 0)
-        for _ in range(INVOCATIONS):
-            interpreter.invoke()
-    except (RuntimeError, ValueError):
-        return False
-    return True
-
-
 _TRIAL = """
 import sys
 import numpy as np
@@ -74,11 +59,14 @@ try:
 except (RuntimeError, ValueError):
     sys.exit(1)
 """
-"""One trial as a script that imports only tflite-micro and numpy (importing wakesmith would pull torch)."""
+"""One trial: allocate the model in ``arena`` bytes and run :data:`INVOCATIONS` inferences on zeros (the
+single input is the features; state lives in variables). A script that imports only tflite-micro and
+numpy: importing wakesmith would pull torch into every child."""
 
 
 def _runs_isolated(path: Path, arena: int) -> bool:
-    """:func:`_runs` in a child process; a crash counts as "does not run"."""
+    """Whether the model at ``path`` runs in ``arena`` bytes, tried in a child process (a crash counts
+    as "does not run")."""
     args = [sys.executable, "-c", _TRIAL, str(path), str(arena), str(INVOCATIONS)]
     return subprocess.run(args, capture_output=True, check=False).returncode == 0
 
