@@ -43,6 +43,8 @@ from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.wake import Detect
 
+from wakesmith.audio.pcm import float_to_int16
+
 SAMPLE_RATE = 16000
 CHUNK_S = 0.03
 LATE_S = 0.3
@@ -59,7 +61,7 @@ def speechlike(seconds: float, seed: int) -> np.ndarray:
     n = int(seconds * SAMPLE_RATE)
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * np.arange(n) / SAMPLE_RATE)
     audio = 0.2 * envelope * rng.standard_normal(n)
-    return (np.clip(audio, -1, 1) * 32767).astype("<i2")
+    return float_to_int16(audio).astype("<i2")
 
 
 def free_port() -> int:

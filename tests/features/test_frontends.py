@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from wakesmith.audio.pcm import float_to_int16, int16_to_float
 from wakesmith.config import FeatureConfig
 from wakesmith.errors import AudioError, ConfigError
 from wakesmith.features import create_frontend, list_frontends
@@ -76,8 +77,8 @@ def test_reset_starts_over(name: str, make_clip) -> None:
 @pytest.mark.parametrize("name", list_frontends())
 def test_int16_pcm_is_accepted_like_its_float_form(name: str, make_clip) -> None:
     fe = create_frontend(FeatureConfig(name=name))
-    pcm = np.round(make_clip(0.5) * 32767).astype(np.int16)
-    np.testing.assert_allclose(fe(pcm), fe(pcm.astype(np.float32) / 32767), rtol=1e-6, atol=1e-5)
+    pcm = float_to_int16(make_clip(0.5))
+    np.testing.assert_array_equal(fe(pcm), fe(int16_to_float(pcm)))
 
 
 @pytest.mark.parametrize("name", list_frontends())

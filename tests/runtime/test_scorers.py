@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from wakesmith.artifact import ModelMetadata
+from wakesmith.audio.pcm import float_to_int16, int16_to_float
 from wakesmith.config import SAMPLE_RATE, DetectorConfig, FeatureConfig, ModelConfig
 from wakesmith.errors import ArtifactError, ConfigError
 from wakesmith.export import export_onnx
@@ -201,9 +202,7 @@ def test_scorer_choice_and_options() -> None:
 
 def test_scorers_take_int16_pcm_too(backends: dict[str, Any]) -> None:
     scorer = make_scorer(backends["onnx"])
-    pcm = np.round(_audio(2.0) * 32767).astype(np.int16)
+    pcm = float_to_int16(_audio(2.0))
     from_pcm = scorer.score(pcm)
-    np.testing.assert_allclose(
-        from_pcm, scorer.score(pcm.astype(np.float32) / 32767), atol=CHUNK_ATOL, rtol=0
-    )
+    np.testing.assert_array_equal(from_pcm, scorer.score(int16_to_float(pcm)))
     assert len(from_pcm) > 0

@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 import soxr
 
+from wakesmith.audio.pcm import float_to_int16
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import AudioError, ConfigError
 from wakesmith.runtime.detector import Detection
@@ -65,7 +66,7 @@ def test_silence_and_low_noise_are_not_speech(name: str, kind: str) -> None:
 
 @pytest.mark.parametrize("name", REAL_GATES)
 def test_chunking_does_not_change_probabilities(name: str, speech: np.ndarray) -> None:
-    pcm = (speech * 32767).astype(np.int16)[: 2 * SAMPLE_RATE]
+    pcm = float_to_int16(speech)[: 2 * SAMPLE_RATE]
     whole = create_vad(name).push(pcm)
     gate = create_vad(name)
     chunks = np.split(pcm, [37, 700, 701, 5000, 17000, 30001])

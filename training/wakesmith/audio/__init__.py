@@ -1,4 +1,5 @@
-"""Audio at the edge of the system: read/convert/refuse (:mod:`.io`) and level measurements (:mod:`.levels`).
+"""Audio at the edge of the system: read/convert/refuse (:mod:`.io`), the one int16 ↔ float
+conversion (:mod:`.pcm`) and level measurements (:mod:`.levels`).
 
 In memory audio is float32 mono in [-1, 1] at 16 kHz; on disk it is 16-bit PCM mono WAV.
 """
@@ -13,12 +14,16 @@ from wakesmith.audio.io import (
     write_wav,
 )
 from wakesmith.audio.levels import LevelStats, level_stats
+from wakesmith.audio.pcm import PCM_SCALE, float_to_int16, int16_to_float
 
 __all__ = [
+    "PCM_SCALE",
     "AudioInfo",
     "LevelStats",
     "decode_audio",
+    "float_to_int16",
     "from_pcm16",
+    "int16_to_float",
     "level_stats",
     "probe",
     "read_audio",

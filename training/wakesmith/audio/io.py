@@ -5,9 +5,9 @@ In memory, audio is a 1-D ``np.float32`` array in [-1, 1] at :data:`wakesmith.co
 (stereo is averaged to mono, other rates are resampled with soxr in high quality) or refused with an
 :class:`~wakesmith.errors.AudioError` that says what was found and what to do.
 
-PCM scaling is the usual ``int16 / 32768`` (as soundfile and libsndfile read it), so that
-``from_pcm16(to_pcm16(x))`` and ``to_pcm16(from_pcm16(b)) == b`` hold exactly: a clip read back
-from the store hashes to the same content hash it was stored under.
+PCM scaling is :mod:`wakesmith.audio.pcm`'s ``int16 / 32768`` (as soundfile and libsndfile read it),
+so ``to_pcm16(from_pcm16(b)) == b`` holds exactly: a clip read back from the store hashes to the same
+content hash it was stored under.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from wakesmith.audio.pcm import float_to_int16, int16_to_float
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import AudioError
 from wakesmith.fsio import atomic_path
@@ -32,10 +33,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_SECONDS = 600.0
 """Longest audio accepted by default: ten minutes (longer files are usually a mistake or a stream)."""
 
-PCM_SCALE = 32768.0
-"""int16 full scale: sample value k means k / 32768 in float."""
-
-PCM_MIN, PCM_MAX = -32768, 32767
 RESAMPLE_QUALITY = "HQ"
 """soxr quality preset: high quality is transparent for speech and fast enough for uploads."""
 
@@ -161,7 +158,7 @@ def as_mono_float(audio: Any) -> np.ndarray:
     if arr.size == 0:
         raise AudioError("Audio is empty (0 samples); nothing to store.")
     if arr.dtype == np.int16:
-        return arr.astype(np.float32) / np.float32(PCM_SCALE)
+        return int16_to_float(arr)
     if not np.issubdtype(arr.dtype, np.floating):
         raise AudioError(f"Audio must be float (in [-1, 1]) or int16 PCM; got dtype {arr.dtype}.")
     if not np.all(np.isfinite(arr)):
@@ -171,15 +168,14 @@ def as_mono_float(audio: Any) -> np.ndarray:
 
 def to_pcm16(audio: np.ndarray) -> bytes:
     """Float audio → little-endian 16-bit PCM bytes; values beyond full scale are clipped, not wrapped."""
-    samples = np.clip(np.round(as_mono_float(audio).astype(np.float64) * PCM_SCALE), PCM_MIN, PCM_MAX)
-    return samples.astype("<i2").tobytes()
+    return float_to_int16(as_mono_float(audio)).astype("<i2").tobytes()
 
 
 def from_pcm16(data: bytes) -> np.ndarray:
     """Little-endian 16-bit PCM bytes → float32 audio in [-1, 1)."""
     if len(data) % 2:
         raise AudioError(f"16-bit PCM needs an even number of bytes; got {len(data)}. Was the stream cut?")
-    return np.frombuffer(data, dtype="<i2").astype(np.float32) / np.float32(PCM_SCALE)
+    return int16_to_float(np.frombuffer(data, dtype="<i2"))
 
 
 def wav_bytes(pcm: bytes, *, sample_rate: int = SAMPLE_RATE) -> bytes:

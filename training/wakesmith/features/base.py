@@ -6,7 +6,7 @@ A front end turns 16 kHz mono audio into frames of features. Frame ``t`` covers 
 streaming front end possible: a frame is emitted as soon as its last sample has arrived, and the
 concatenated streaming frames equal the batch frames for any chunking of the audio.
 
-This module is numpy-only: the Judge runtime imports it without the training stack.
+This module needs numpy only (plus the core): the Judge runtime imports it without the training stack.
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from wakesmith.audio.pcm import float_to_int16, int16_to_float
 from wakesmith.config import SAMPLE_RATE, FeatureConfig
 from wakesmith.errors import AudioError, ConfigError
 from wakesmith.registry import Registry
-
-PCM_SCALE = 32767.0
-"""int16 ↔ float conversion factor, the same one the dataset loader uses (int16 / 32767)."""
 
 SAMPLES_PER_MS = SAMPLE_RATE // 1000
 
@@ -94,12 +92,12 @@ def ms_to_samples(ms: float, what: str) -> int:
 
 
 def as_float_audio(audio: np.ndarray) -> np.ndarray:
-    """Validate mono audio and return it as float32 (int16 PCM is scaled by 1/32767; nothing is clipped)."""
+    """Validate mono audio and return it as float32 (int16 PCM through :func:`.int16_to_float`)."""
     audio = np.asarray(audio)
     if audio.ndim != 1:
         raise AudioError(f"Expected mono audio as a 1-D array, got shape {audio.shape}; mix down first.")
     if audio.dtype == np.int16:
-        return audio.astype(np.float32) / np.float32(PCM_SCALE)
+        return int16_to_float(audio)
     if not np.issubdtype(audio.dtype, np.floating):
         raise AudioError(f"Expected float audio in [-1, 1] or int16 PCM, got dtype {audio.dtype}.")
     if audio.size and not np.isfinite(audio).all():
@@ -108,14 +106,13 @@ def as_float_audio(audio: np.ndarray) -> np.ndarray:
 
 
 def as_pcm16(audio: np.ndarray) -> np.ndarray:
-    """Validate mono audio and return it as int16 PCM (float is scaled by 32767, rounded, clipped)."""
+    """Validate mono audio and return it as int16 PCM (float through :func:`.float_to_int16`)."""
     audio = np.asarray(audio)
     if audio.dtype == np.int16 and audio.ndim == 1:
         return audio
-    floats = as_float_audio(audio)
-    # Rounding (not truncating) makes int16 → float → int16 an exact round trip, so a clip loaded from
-    # disk reaches the micro front end with exactly the samples the device would see.
-    return np.clip(np.round(floats * PCM_SCALE), -32768, 32767).astype(np.int16)
+    # The shared conversion makes int16 → float → int16 exact, so a clip loaded from disk reaches the
+    # micro front end with exactly the samples the device would see.
+    return float_to_int16(as_float_audio(audio))
 
 
 class FramedStream(StreamingFrontend):

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from wakesmith.audio.pcm import float_to_int16, int16_to_float
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import AudioError, ToolMissingError
 from wakesmith.registry import Registry
@@ -37,7 +38,6 @@ DEFAULT_HISTORY_S = 10.0
 """How far back :meth:`VadGate.speech_within` can look."""
 DEFAULT_LOOKBACK_S = 2.0
 """Speech must have been heard this recently for a detection to pass (a wake phrase is ~1–1.5 s)."""
-_INT16_SCALE = 32768.0
 _PYMICRO_FRAME = 160  # 10 ms at 16 kHz: the only frame size pymicro_vad accepts
 _PYMICRO_NOT_READY = -1.0
 _SILERO_FRAME = 512  # 32 ms at 16 kHz: the frame size the Silero v5 model was trained on
@@ -56,7 +56,7 @@ def _to_int16(audio: np.ndarray) -> np.ndarray:
     if arr.dtype == np.int16:
         return arr
     if np.issubdtype(arr.dtype, np.floating):
-        return np.round(np.clip(arr, -1.0, 1.0) * (_INT16_SCALE - 1)).astype(np.int16)
+        return float_to_int16(arr)
     raise AudioError(f"VAD input must be int16 PCM or float audio in [-1, 1], got dtype {arr.dtype}.")
 
 
@@ -205,7 +205,7 @@ class SileroVad(VadGate):
         super().__init__(**kwargs)
 
     def _frame_probability(self, frame: np.ndarray) -> float:
-        samples = frame.astype(np.float32) / np.float32(_INT16_SCALE)
+        samples = int16_to_float(frame)
         model_input = np.concatenate([self._context, samples])[np.newaxis, :]
         out, self._state = self._session.run(
             None, {"input": model_input, "state": self._state, "sr": self._sr}

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import soxr
 
+from wakesmith.audio.pcm import int16_to_float
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import AudioError, ConfigError, ToolMissingError, WakesmithError
 
@@ -138,7 +139,7 @@ def parse_wav_stream(data: bytes) -> tuple[np.ndarray, int]:
             body = data[pos + 8 :]
             body = body[: len(body) - len(body) % (2 * channels)]
             pcm = np.frombuffer(body, dtype="<i2").reshape(-1, channels)[:, 0]
-            return pcm.astype(np.float32) / 32768.0, rate
+            return int16_to_float(pcm), rate
         pos += 8 + size + size % 2
     raise AudioError(f"{ESPEAK} wrote a WAV without a data chunk.")
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import soxr
 
+from wakesmith.audio.pcm import int16_to_float
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import AudioError, ConfigError, ToolMissingError
 
@@ -97,7 +98,7 @@ def synthesize(text: str, voice: Path, *, speed: int = BASE_SPEED_WPM) -> np.nda
             rate = int(chunk.sample_rate)
     except AttributeError:  # piper-tts 1.2 streams raw 16-bit PCM
         for raw in model.synthesize_stream_raw(text, length_scale=length_scale):
-            chunks.append(np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0)
+            chunks.append(int16_to_float(np.frombuffer(raw, dtype="<i2")))
     if not chunks:
         raise AudioError(f"Piper voice {Path(voice).name} produced no audio for {text!r}.")
     audio = np.concatenate(chunks)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from wakesmith.audio.pcm import float_to_int16, int16_to_float
 from wakesmith.augment import WaveAugment, spec_augment
 from wakesmith.config import SAMPLE_RATE, Recipe
 from wakesmith.data.store import ClipStore
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 
 MIN_POSITIVES = 2
 MIN_NEGATIVES = 2
-PCM_SCALE = 32767.0
 CONTEXT_GAP_S = (0.05, 0.6)
 """Gap between two joined negative clips (see ``train.negative_context_p``)."""
 
@@ -63,7 +63,7 @@ def load_items(store: ClipStore, recipe: Recipe, split: str) -> list[ClipItem]:
             "confusable": recipe.train.hard_negative_weight,
             "hard_negative": recipe.train.hard_negative_weight,
         }.get(kind, recipe.train.negative_weight)
-        pcm = np.round(store.load_audio(clip) * PCM_SCALE).astype(np.int16)
+        pcm = float_to_int16(store.load_audio(clip))
         items.append(ClipItem(clip.id, pcm, kind == "positive", weight, kind))
     n_pos = sum(i.positive for i in items)
     if n_pos < MIN_POSITIVES or len(items) - n_pos < MIN_NEGATIVES:
@@ -122,7 +122,7 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
 
     def _with_context(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """``audio`` joined to another negative clip (before or after) across a short gap."""
-        other = self.items[int(rng.choice(self.negatives))].audio.astype(np.float32) / PCM_SCALE
+        other = int16_to_float(self.items[int(rng.choice(self.negatives))].audio)
         gap = np.zeros(int(rng.uniform(*CONTEXT_GAP_S) * SAMPLE_RATE), dtype=np.float32)
         parts = [other, gap, audio] if rng.random() < 0.5 else [audio, gap, other]
         return np.concatenate(parts)
@@ -132,7 +132,7 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
         item = self.items[index]
         seed = example_seed(self.recipe.train.seed, epoch if self.train else 0, draw)
         rng = np.random.default_rng(seed)
-        audio = item.audio.astype(np.float32) / PCM_SCALE
+        audio = int16_to_float(item.audio)
         if not item.positive and self.negatives and rng.random() < self.recipe.train.negative_context_p:
             audio = self._with_context(audio, rng)
         window, placement = place(
@@ -230,9 +230,7 @@ class WakeDataModule(L.LightningDataModule):
             return
         train_items = load_items(self.store, self.recipe, "train")
         val_items = load_items(self.store, self.recipe, "val")
-        backgrounds = [
-            it.audio.astype(np.float32) / PCM_SCALE for it in train_items if it.kind == "background"
-        ]
+        backgrounds = [int16_to_float(it.audio) for it in train_items if it.kind == "background"]
         self.train_set = WindowDataset(train_items, self.recipe, backgrounds=backgrounds, train=True)
         self.val_set = WindowDataset(
             val_items, self.recipe, backgrounds=backgrounds, train=False, cache_dir=self.cache_dir
