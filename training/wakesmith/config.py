@@ -37,7 +37,6 @@ class SynthConfig(Section):
     """How the synthetic dataset is made from the typed phrase (espeak-ng, plus user Piper voices)."""
 
     phrase: str = "hey katya"
-    language: str = "en"
     voices: list[str] = Field(
         default_factory=lambda: [
             "en-us",
