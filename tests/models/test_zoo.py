@@ -127,8 +127,6 @@ def test_streaming_equals_batch(streaming_name: str, chunk_steps: list[int]) -> 
     x = _features(2, steps * model.stride)
     with torch.no_grad():
         batch = model(x)
-        one_pass, _ = model.forward_stream(x, model.initial_state(2))
-        torch.testing.assert_close(one_pass, batch, rtol=0, atol=0)
         state, outputs, start, i = model.initial_state(2), [], 0, 0
         while start < steps:
             n = min(chunk_steps[i % len(chunk_steps)], steps - start)

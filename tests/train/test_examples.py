@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from wakesmith.config import SAMPLE_RATE, AugmentConfig
+from wakesmith.audio.pcm import float_to_int16
+from wakesmith.config import SAMPLE_RATE, AugmentConfig, load_recipe
+from wakesmith.train.data import ClipItem, EpochSampler, WindowDataset
 from wakesmith.train.examples import example_seed, fit_length, place
 
 WINDOW = int(1.5 * SAMPLE_RATE)
@@ -47,6 +49,47 @@ def test_fit_length_keeps_the_end() -> None:
     assert fit_length(x, 12).tolist() == [0, 0, *range(10)]
 
 
-def test_example_seed_is_deterministic_and_varies() -> None:
-    assert example_seed(0, 1, 2) == example_seed(0, 1, 2)
-    assert len({example_seed(0, e, i) for e in range(5) for i in range(100)}) == 500
+def _items(n: int = 12) -> list[ClipItem]:
+    rng = np.random.default_rng(0)
+    return [
+        ClipItem(
+            f"clip{i}",
+            float_to_int16(0.2 * rng.standard_normal(SAMPLE_RATE)),
+            positive=i % 3 == 0,
+            weight=1.0,
+            kind="positive" if i % 3 == 0 else "negative",
+        )
+        for i in range(n)
+    ]
+
+
+def test_every_example_of_a_run_gets_its_own_augmentation_seed() -> None:
+    """Seeds over four epochs of draws never repeat (a repeat would replay one augmentation), stay in
+    numpy's seed range, and another ``train.seed`` gives a run that shares none of them."""
+    recipe = load_recipe("tiny", ["train.samples_per_epoch=5000"])
+    sampler = EpochSampler(_items(), recipe)
+
+    def run_seeds(base: int) -> list[int]:
+        seeds = []
+        for epoch in range(4):
+            sampler.set_epoch(epoch)
+            seeds += [example_seed(base, e, draw) for _, e, draw in sampler]
+        return seeds
+
+    seeds = run_seeds(recipe.train.seed)
+    assert len(seeds) == len(set(seeds)) == 4 * 5000
+    assert min(seeds) >= 0 and max(seeds) < 2**31 - 1
+    assert not set(seeds) & set(run_seeds(recipe.train.seed + 1))
+
+
+def test_an_example_is_its_clip_epoch_and_draw() -> None:
+    """Augmentation is recorded, not materialized: two datasets (two DataLoader workers) build the same
+    example from the same key, and the next epoch hears the clip differently."""
+    recipe = load_recipe("tiny")
+    first, second = (WindowDataset(_items(), recipe, backgrounds=[], train=True) for _ in range(2))
+    for index in (0, 1):
+        feats, *_ = first.example(index, epoch=2, draw=7)
+        again, *_ = second.example(index, epoch=2, draw=7)
+        np.testing.assert_array_equal(feats, again)
+        other_epoch, *_ = second.example(index, epoch=3, draw=7)
+        assert not np.array_equal(feats, other_epoch)
