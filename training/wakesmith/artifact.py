@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -189,3 +190,38 @@ def list_artifacts(home: Home) -> list[Artifact]:
         (Artifact(p) for p in home.models.iterdir() if (p / METADATA_FILE).is_file()),
         key=lambda a: a.path.name,
     )
+
+
+# ----------------------------------------------------------------------------- licences
+
+LICENCES_FILE = "licences.json"
+
+
+class LicensedClip(Protocol):
+    """What the licence manifest reads of a clip (a :class:`wakesmith.data.schema.Clip` row)."""
+
+    @property
+    def source(self) -> str: ...
+
+    def meta_dict(self) -> dict[str, Any]: ...
+
+
+def write_licences(path: Path, dataset: str, clips: Iterable[LicensedClip]) -> list[dict[str, Any]]:
+    """Write an artifact's licence manifest: one entry per distinct voice/source licence of the clips
+    it was trained on, with clip counts, most used first. Returns the entries."""
+    entries: dict[str, dict[str, Any]] = {}
+    for clip in clips:
+        meta = clip.meta_dict()
+        licence = {
+            "source": clip.source,
+            "engine": meta.get("engine", ""),
+            "engine_version": meta.get("engine_version", ""),
+            "voice": meta.get("voice", ""),
+            "licence": meta.get("licence") or "user-provided",
+        }
+        key = json.dumps(licence, sort_keys=True)
+        entry = entries.setdefault(key, {**licence, "clips": 0})
+        entry["clips"] += 1
+    manifest = sorted(entries.values(), key=lambda e: -int(e["clips"]))
+    atomic_write_json(path, {"dataset": dataset, "entries": manifest})
+    return manifest

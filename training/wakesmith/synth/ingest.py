@@ -1,4 +1,4 @@
-"""Synthesis into the store: plan → parallel espeak-ng (resumable) → clips → splits → licences.
+"""Synthesis into the store: plan → parallel espeak-ng (resumable) → clips → splits.
 
 The staging folder is keyed by the synthesis settings' digest, so an interrupted run resumes where it
 stopped (existing WAVs are reused) and a completed one is not repeated: a marker file records it.
@@ -112,23 +112,3 @@ def synthesize_into_store(
     shutil.rmtree(staging, ignore_errors=True)
     emitter.finished(STAGE, f"{len(ok)} clips ({len(failed)} failed)", **by_kind)
     return summary
-
-
-def write_licences(store: ClipStore, dataset: str, path: Path) -> list[dict[str, Any]]:
-    """The licence manifest of a dataset: one entry per distinct voice/source licence, with clip counts."""
-    entries: dict[str, dict[str, Any]] = {}
-    for clip in store.clips(dataset):
-        meta = clip.meta_dict()
-        licence = {
-            "source": clip.source,
-            "engine": meta.get("engine", ""),
-            "engine_version": meta.get("engine_version", ""),
-            "voice": meta.get("voice", ""),
-            "licence": meta.get("licence") or "user-provided",
-        }
-        key = json.dumps(licence, sort_keys=True)
-        entry = entries.setdefault(key, {**licence, "clips": 0})
-        entry["clips"] += 1
-    manifest = sorted(entries.values(), key=lambda e: -int(e["clips"]))
-    atomic_write_json(path, {"dataset": dataset, "entries": manifest})
-    return manifest

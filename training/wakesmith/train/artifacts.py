@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from wakesmith.artifact import Artifact, ModelMetadata, new_model_id
+from wakesmith.artifact import LICENCES_FILE, Artifact, ModelMetadata, new_model_id, write_licences
 from wakesmith.config import SAMPLE_RATE, Recipe
 from wakesmith.data.store import ClipStore
 from wakesmith.events import Emitter
@@ -56,9 +56,7 @@ def save_trained(
         torch.save({"state_dict": result.model.state_dict(), "metadata": meta.runtime_dict()}, tmp)
     artifact.save_recipe(recipe)
     export_onnx(result.model, meta.runtime_dict(), artifact.onnx_path)
-    from wakesmith.synth.ingest import write_licences
-
-    write_licences(store, recipe.dataset_name, artifact.path / "licences.json")
+    write_licences(artifact.path / LICENCES_FILE, recipe.dataset_name, store.clips(recipe.dataset_name))
     artifact.save_metadata(meta)
     emitter.saved(STAGE, str(artifact.path))
     return artifact, meta
