@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from wakesmith.data.captures import import_captures
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import DatasetError
 from wakesmith.home import Home
-from wakesmith.judge.capture import REJECTED, CaptureFolder, import_captures, safe_name
+from wakesmith.judge.capture import REJECTED, CaptureFolder, safe_name
 
 SECOND = 16000
 

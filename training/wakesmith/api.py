@@ -64,7 +64,7 @@ def import_captures(
 ) -> Any:
     """Import a Judge capture folder: rejected triggers as ``hard_negative`` clips (accepted ones as
     ``positive`` with ``include_accepted``), then re-split."""
-    from wakesmith.judge.capture import import_captures as _import
+    from wakesmith.data.captures import import_captures as _import
 
     store = open_store(home)
     report = _import(store, Path(folder), dataset, include_accepted=include_accepted)

@@ -1,7 +1,7 @@
 """The Judge: stage 2 of the cascade, served over Wyoming (wake word) and HTTP, with MQTT telemetry.
 
 Runs with onnxruntime only (no torch, no TensorFlow). :func:`wakesmith.judge.service.run_judge` starts
-everything in one process; :func:`wakesmith.judge.capture.import_captures` brings the rejected triggers
+everything in one process; :func:`wakesmith.data.captures.import_captures` brings the rejected triggers
 it captured back into a training dataset as hard negatives.
 """
 

@@ -2,7 +2,8 @@
 
 Layout: ``<folder>/rejected/<stamp>_<satellite>_<n>.wav`` with a ``.json`` beside it (satellite, model,
 score, sentry score, time); ``accepted/`` holds accepted triggers when opted in. When the folder
-grows past its quota the oldest captures go first. :func:`import_captures` adds them to a dataset.
+grows past its quota the oldest captures go first. The trainer reads the folder back into a dataset
+with :func:`wakesmith.data.captures.import_captures` (``wakesmith dataset captures``).
 """
 
 from __future__ import annotations
@@ -13,18 +14,13 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from wakesmith.audio.io import write_wav
-from wakesmith.errors import DatasetError, WakesmithError
 from wakesmith.fsio import atomic_write_text
-
-if TYPE_CHECKING:
-    from wakesmith.data.store import ClipStore
 
 log = logging.getLogger(__name__)
 
@@ -94,52 +90,3 @@ def _age_key(path: Path) -> tuple[float, str]:
 def _sidecar_size(wav: Path) -> int:
     side = wav.with_suffix(".json")
     return side.stat().st_size if side.exists() else 0
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What :func:`import_captures` did."""
-
-    hard_negatives: int
-    positives: int
-    skipped: list[str]
-
-
-def import_captures(
-    store: ClipStore, folder: Path | str, dataset: str, *, include_accepted: bool = False
-) -> ImportReport:
-    """Add a capture folder's rejected triggers to ``dataset`` as ``hard_negative`` clips (source
-    ``satellite``); with ``include_accepted``, accepted ones as ``positive``. Re-importing is harmless:
-    the store keeps one row per sound. Unreadable files are skipped and named in the report."""
-    folder = Path(folder)
-    if not (folder / REJECTED).is_dir():
-        raise DatasetError(f"{folder} is not a Judge capture folder (no {REJECTED}/ inside it).")
-    counts = {"hard_negative": 0, "positive": 0}
-    skipped: list[str] = []
-    kinds = [(REJECTED, "hard_negative")] + ([(ACCEPTED, "positive")] if include_accepted else [])
-    for sub, label in kinds:
-        for wav in sorted((folder / sub).glob("*.wav")):
-            meta = _read_meta(wav)
-            try:
-                store.add_file(
-                    wav,
-                    dataset=dataset,
-                    label=label,
-                    source="satellite",
-                    speaker=str(meta.get("satellite", "")),
-                    meta={"capture": meta},
-                )
-            except WakesmithError as exc:
-                skipped.append(f"{wav.name}: {exc}")
-                continue
-            counts[label] += 1
-    return ImportReport(counts["hard_negative"], counts["positive"], skipped)
-
-
-def _read_meta(wav: Path) -> dict[str, Any]:
-    side = wav.with_suffix(".json")
-    try:
-        value = json.loads(side.read_text())
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
