@@ -37,7 +37,7 @@ ESPHOME_OPS = frozenset(
         "SPLIT_V",
     }
 )
-"""The ops ESPHome's micro_wake_word registers for streaming models (``shared/DESIGN.md``)."""
+"""The ops ESPHome's micro_wake_word registers for streaming models (its ``streaming_model.cpp``)."""
 
 CUSTOM = "CUSTOM"
 FILE_IDENTIFIER = b"TFL3"

@@ -1,6 +1,6 @@
 """The trained ``sentry_tcn`` rebuilt as a TensorFlow graph, weights copied from torch.
 
-This is the route known to reach ESPHome (see ``TOOLCHAIN.md``): TensorFlow's converter is the only
+This is the route known to reach ESPHome: TensorFlow's converter is the only
 one that turns a stateful streaming graph into TFLite resource variables. Two graphs share the folded
 weights:
 

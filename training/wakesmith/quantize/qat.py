@@ -1,8 +1,8 @@
 """Quantization-aware training (QAT) of ``sentry_tcn`` with torch's eager ``torch.ao.quantization``.
 
 Why eager and not torchao's PT2E flow: PT2E needs ``torch.export`` of the training graph with a fixed
-batch size (a last partial batch or another validation batch size fails a shape guard, see
-``TOOLCHAIN.md``), the streaming model threads a list of state tensors through its forward, and
+batch size (a last partial batch or another validation batch size fails a shape guard), the
+streaming model threads a list of state tensors through its forward, and
 torchao is not a dependency here. The eager API (deprecated in name but working in torch 2.13) swaps
 modules in place and keeps every ``Parameter`` object, so the optimizer and Lightning checkpoints keep
 working, and it needs no graph capture.
