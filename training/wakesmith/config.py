@@ -34,7 +34,7 @@ Range = tuple[float, float]
 
 
 class SynthConfig(Section):
-    """How the synthetic dataset is made from the typed phrase (espeak-ng, plus user Piper voices)."""
+    """How the synthetic dataset is made from the typed phrase (espeak-ng, SVOX Pico, user Piper voices)."""
 
     phrase: str = "hey katya"
     voices: list[str] = Field(
@@ -92,6 +92,12 @@ class SynthConfig(Section):
     negative_speech: int = 3000
     backgrounds: int = 400
     piper_voices: list[Path] = Field(default_factory=list)
+    pico_voices: list[str] = Field(default_factory=lambda: ["en-US", "en-GB"])
+    """SVOX Pico voices (the ``voices`` extra's py-nanotts) trained on beside espeak-ng; ``[]`` turns
+    Pico off. Each voice × ``pico_pitches`` factor is one speaker. Pico speaks at ``speeds`` mapped to
+    its speed factor as wpm / 160; ``pitches`` and ``word_gaps`` are espeak-only."""
+    pico_pitches: list[float] = Field(default_factory=lambda: [0.7, 0.85, 1.0, 1.2, 1.45])
+    """Pico pitch factors (F0 multipliers, 0.5–2.0)."""
     lexicon: Path = Path("/usr/share/dict/words")
     """Word list the dictionary confusables are drawn from (one word per line; Debian's wamerican)."""
     workers: int = 0

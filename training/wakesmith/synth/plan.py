@@ -1,10 +1,11 @@
 """The synthesis plan: every clip to make, decided up front and deterministically from the seed.
 
-A speaker is one voice + variant combination (``espeak:en-gb+f3``) or one Piper voice
-(``piper:en_US-lessac-medium``). Positives are spread evenly over speakers, speeds, pitches, word gaps
-and written forms of the phrase; each dimension cycles through a fresh shuffle of its values, so
-every value is used about equally often without walking the whole (huge) grid. Confusables are
-negatives (``meta.kind="confusable"``); ``hard_negative`` is reserved for clips a Judge rejected.
+A speaker is one voice + variant combination (``espeak:en-gb+f3``), one SVOX Pico voice at one pitch
+factor (``pico:en-GB+p0.85``) or one Piper voice (``piper:en_US-lessac-medium``). Positives are
+spread evenly over speakers, speeds, pitches, word gaps and written forms of the phrase; each
+dimension cycles through a fresh shuffle of its values, so every value is used about equally often
+without walking the whole (huge) grid. Confusables are negatives (``meta.kind="confusable"``);
+``hard_negative`` is reserved for clips a Judge rejected.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Literal, TypeVar
 
 from wakesmith.config import SynthConfig
 from wakesmith.errors import ConfigError
-from wakesmith.synth import piper
+from wakesmith.synth import pico, piper
 from wakesmith.synth.backgrounds import BACKGROUND_KINDS
 from wakesmith.synth.confusables import confusables
 from wakesmith.synth.espeak import PITCH_RANGE, SPEED_RANGE, WORD_GAP_MAX, check_voice
@@ -31,7 +32,7 @@ Label = Literal["positive", "negative", "background"]
 Kind = Literal["positive", "confusable", "speech", "background"]
 T = TypeVar("T")
 
-ESPEAK, PIPER, NOISE = "espeak-ng", "piper", "noise"
+ESPEAK, PICO, PIPER, NOISE = "espeak-ng", "pico", "piper", "noise"
 BACKGROUND_SECONDS = (5.0, 10.0)
 BACKGROUND_RMS_DB = (-45.0, -20.0)
 BABBLE_SENTENCES = 8
@@ -54,7 +55,9 @@ class SynthJob:
     voice: str = ""
     variant: str = ""
     speed: int = 0
+    """Words per minute (espeak-ng's scale; Pico and Piper map it to their speed factors)."""
     pitch: int = 0
+    """espeak-ng's pitch (0–99); for Pico, its pitch factor in percent (85 = 0.85); 0 for Piper."""
     word_gap: int = 0
     phonemes: bool = False
     """``text`` is espeak phoneme mnemonics, spoken via ``[[...]]``."""
@@ -69,6 +72,8 @@ class Speaker:
     engine: str
     voice: str
     variant: str = ""
+    pitch: float = 0.0
+    """Pico's pitch factor (a Pico speaker is one voice at one pitch); 0 for other engines."""
 
 
 def _job(**fields: Any) -> SynthJob:
@@ -87,20 +92,34 @@ def _cycle(values: Sequence[T], rng: random.Random) -> Iterator[T]:
 
 
 def speakers(cfg: SynthConfig) -> list[Speaker]:
-    """All voice × variant combinations, checked against the installed espeak-ng, then Piper voices."""
+    """All espeak-ng voice × variant combinations (checked against the installed espeak-ng), then the
+    Pico voice × pitch combinations (ToolMissingError without py-nanotts), then Piper voices."""
     out = []
     for voice in cfg.voices:
         for variant in cfg.variants:
             check_voice(voice, variant)
             sid = f"espeak:{voice}+{variant}" if variant else f"espeak:{voice}"
             out.append(Speaker(sid, ESPEAK, voice, variant))
+    if cfg.pico_voices:
+        pico.require_pico()
+        if not cfg.pico_pitches:
+            raise ConfigError(
+                "synth.pico_pitches is empty; give at least one pitch factor (or pico_voices: [])."
+            )
+        for voice in cfg.pico_voices:
+            pico.check_voice(voice)
+            for p in cfg.pico_pitches:
+                out.append(Speaker(pico.speaker_id(voice, p), PICO, voice, pitch=p))
     if cfg.piper_voices:
         piper.require_piper()
         for path in cfg.piper_voices:
             piper.check_voice_files(Path(path))
             out.append(Speaker(piper.speaker_id(Path(path)), PIPER, str(path)))
     if not out:
-        raise ConfigError("No voices to synthesize with: set synth.voices (espeak-ng) or synth.piper_voices.")
+        raise ConfigError(
+            "No voices to synthesize with: set synth.voices (espeak-ng), synth.pico_voices (SVOX Pico) "
+            "or synth.piper_voices."
+        )
     return out
 
 
@@ -152,6 +171,15 @@ def _check_settings(cfg: SynthConfig) -> None:
         bad = [v for v in values if not lo <= v <= hi]
         if bad:
             raise ConfigError(f"synth.{name} must lie in {lo}..{hi}; got {bad}.")
+    if cfg.pico_voices:
+        p_lo, p_hi = pico.PITCH_RANGE  # jobs carry the factor in percent: two decimals at most
+        bad_pitch = [
+            p for p in cfg.pico_pitches if not p_lo <= p <= p_hi or abs(round(p * 100) - p * 100) > 1e-6
+        ]
+        if bad_pitch:
+            raise ConfigError(
+                f"synth.pico_pitches must lie in {p_lo}..{p_hi}, in steps of 0.01; got {bad_pitch}."
+            )
     for name in ("positives", "confusables", "negative_speech", "backgrounds"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"synth.{name} must be 0 or more.")
@@ -170,11 +198,12 @@ class _Draw:
         self.gap = _cycle(cfg.word_gaps, rng)
 
     def job(self, label: Label, kind: Kind, text: str, *, phonemes: bool = False, **meta: Any) -> SynthJob:
-        s = next(self.espeak if phonemes else self.speaker)
-        is_espeak = s.engine == ESPEAK  # Piper has no pitch or word-gap setting
+        s = next(self.espeak if phonemes else self.speaker)  # only espeak-ng speaks phoneme strings
+        is_espeak = s.engine == ESPEAK  # Pico's pitch belongs to its speaker; Piper has neither setting
+        pitch = next(self.pitch) if is_espeak else round(s.pitch * 100) if s.engine == PICO else 0
         return _job(
             label=label, kind=kind, speaker=s.id, text=text, engine=s.engine, voice=s.voice,
-            variant=s.variant, speed=next(self.speed), pitch=next(self.pitch) if is_espeak else 0,
+            variant=s.variant, speed=next(self.speed), pitch=pitch,
             word_gap=next(self.gap) if is_espeak else 0, phonemes=phonemes, seed=self.rng.randrange(2**31),
             meta=meta,
         )  # fmt: skip

@@ -24,9 +24,9 @@ import soundfile as sf
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import WakesmithError
 from wakesmith.fsio import atomic_path
-from wakesmith.synth import espeak, piper
+from wakesmith.synth import espeak, pico, piper
 from wakesmith.synth.backgrounds import make_background
-from wakesmith.synth.plan import ESPEAK, NOISE, PIPER, SynthJob
+from wakesmith.synth.plan import ESPEAK, NOISE, PICO, PIPER, SynthJob
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,8 @@ def render(job: SynthJob) -> np.ndarray:
     if job.engine == ESPEAK:
         return espeak.synthesize(job.text, voice=job.voice, variant=job.variant, speed=job.speed,
                                  pitch=job.pitch, word_gap=job.word_gap, phonemes=job.phonemes)  # fmt: skip
+    if job.engine == PICO:  # job.pitch is Pico's pitch factor in percent
+        return pico.synthesize(job.text, job.voice, speed=job.speed, pitch=job.pitch / 100)
     if job.engine == PIPER:
         return piper.synthesize(job.text, Path(job.voice), speed=job.speed)
     if job.engine == NOISE:
@@ -96,6 +98,10 @@ def job_meta(job: SynthJob) -> dict[str, Any]:
         meta |= {"voice": job.voice, "variant": job.variant, "speed": job.speed, "pitch": job.pitch,
                  "word_gap": job.word_gap, "phonemes": job.phonemes, "licence": espeak.ESPEAK_LICENCE,
                  "engine_version": espeak.espeak_version()}  # fmt: skip
+    elif job.engine == PICO:
+        meta |= {"voice": job.voice, "speed": job.speed, "pitch": job.pitch / 100,
+                 "speed_factor": pico.speed_factor(job.speed), "licence": pico.PICO_LICENCE,
+                 "engine_version": pico.engine_version()}  # fmt: skip
     elif job.engine == PIPER:
         meta |= {"voice": Path(job.voice).name, "speed": job.speed,
                  "licence": piper.voice_licence(Path(job.voice))["licence"]}  # fmt: skip
@@ -180,6 +186,8 @@ def licences(results: Sequence[SynthResult]) -> list[dict[str, str]]:
         engine = r.meta.get("engine", "")
         if engine == ESPEAK:
             entry = espeak.voice_licence(r.meta["voice"], r.meta["variant"])
+        elif engine == PICO:
+            entry = pico.voice_licence(r.meta["voice"])
         elif engine == PIPER:
             entry = {"engine": PIPER, "voice": r.meta["voice"], "licence": r.meta["licence"]}
         else:
