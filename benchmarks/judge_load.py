@@ -82,7 +82,7 @@ def untrained_judge(folder: Path) -> Path:
     frontend = create_frontend(recipe.features)
     model = create_model(recipe.model.name, frontend.dim, **recipe.model.params).eval()
     meta = describe(model, recipe, "bench-judge", lineage="bench")
-    return export_onnx(model, meta.runtime_dict(), folder / "judge.onnx")
+    return export_onnx(model, meta, folder / "judge.onnx")
 
 
 def cpu_seconds(pid: int) -> float:

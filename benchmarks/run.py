@@ -123,7 +123,7 @@ def streaming(seconds: float) -> list[Row]:
             fe = create_frontend(recipe.features)
             model = create_model(recipe.model.name, fe.dim, **recipe.model.params).eval()
             meta = describe(model, recipe, f"bench-{preset}", lineage="bench")
-            path = export_onnx(model, meta.runtime_dict(), Path(tmp) / f"{preset}.onnx", verify=False)
+            path = export_onnx(model, meta, Path(tmp) / f"{preset}.onnx", verify=False)
             scorer = make_scorer(OnnxBackend.load(path, threads=1))
             chunk = SAMPLE_RATE // 100 * 3  # 30 ms, as a satellite streams
             start_cpu = time.process_time()

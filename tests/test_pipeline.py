@@ -62,7 +62,7 @@ def test_train_evaluate_calibrate_detect(home_copy: Home, tmp_path) -> None:  # 
     assert json.loads(embedded["wakesmith"])["thresholds"] == [
         t.model_dump(mode="json") for t in meta.thresholds
     ]
-    assert OnnxBackend.load(art.onnx_path).metadata["thresholds"][1]["name"] == "default"
+    assert OnnxBackend.load(art.onnx_path).metadata.thresholds[1].name == "default"
 
     # detect: a positive test clip in context is scored like evaluation scored it
     api.bless(art.path, home=home_copy)

@@ -75,15 +75,18 @@ def feature_stream():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def sentry_metadata(random_sentry) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "model_id": "hey-test-sentry",
-        "role": "sentry",
-        "phrase": "hey test",
-        "features": {"name": "micro"},
-        "streaming": True,
-        "stride": 3,
-        "state_shapes": [list(s.shape) for s in random_sentry.initial_state(1)],
-        "detector": {"threshold": 0.6, "smoothing_window": 3},
-        "thresholds": [],
-    }
+def sentry_metadata(random_sentry):  # type: ignore[no-untyped-def]
+    from wakesmith.config import DetectorConfig, FeatureConfig, ModelConfig
+    from wakesmith.metadata import ModelMetadata
+
+    return ModelMetadata(
+        model_id="hey-test-sentry",
+        role="sentry",
+        phrase="hey test",
+        features=FeatureConfig(name="micro"),
+        model=ModelConfig(name="sentry_tcn", params={"channels": 16, "blocks": 3}),
+        streaming=True,
+        stride=3,
+        state_shapes=[list(s.shape) for s in random_sentry.initial_state(1)],
+        detector=DetectorConfig(threshold=0.6, smoothing_window=3),
+    )

@@ -11,12 +11,12 @@ import pytest
 
 from wakesmith.artifact import Artifact
 from wakesmith.data.store import ClipStore
-from wakesmith.export.artifact import load_torch_model
-from wakesmith.export.cheader import read_tflite_metadata
 from wakesmith.export.oplist import ESPHOME_OPS, read_ops
-from wakesmith.export.pymicro import MicroWakeWordScorer, torch_step_probabilities
-from wakesmith.features import as_pcm16, create_frontend
+from wakesmith.features import as_pcm16
 from wakesmith.home import Home
+from wakesmith.runtime import TfliteBackend, TorchBackend, make_scorer
+from wakesmith.runtime.pymicro import MicroWakeWordScorer
+from wakesmith.runtime.tflite import read_tflite_metadata
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +95,7 @@ def test_manifest_is_v2_with_measured_arena_and_presets(
         assert per_preset["micro"]["probability_cutoff"] == cut[name]
         # measured on the int8 file: either within its budget or the strictest cutoff was taken
         assert p["fa_per_hour"] <= p["target_fa_per_hour"] or p["probability_cutoff"] >= 0.99
-    assert read_tflite_metadata(tflite.read_bytes())["model_id"] == trained_sentry.model_id
+    assert read_tflite_metadata(tflite.read_bytes()) == trained_sentry.metadata
 
 
 def test_the_file_detects_positives_and_stays_silent_on_negatives_in_pymicro_wakeword(
@@ -122,16 +122,18 @@ def test_the_file_detects_positives_and_stays_silent_on_negatives_in_pymicro_wak
 def test_int8_file_matches_torch_streaming_within_002(
     esphome_manifest: Path, trained_sentry: Artifact, edge_home: Home
 ) -> None:
+    """pymicro-wakeword (ESPHome's runtime) and the runtime's TFLite backend run the INT8 file; both
+    stay within 0.02 of the torch model, all three scorers on one time grid."""
     tflite = esphome_manifest.with_suffix(".tflite")
-    scorer = MicroWakeWordScorer(tflite)
-    model = load_torch_model(trained_sentry)
-    frontend = create_frontend(trained_sentry.metadata.features)
+    scorers = {"pymicro": MicroWakeWordScorer(tflite), "tflite": make_scorer(TfliteBackend.load(tflite))}
+    reference = make_scorer(TorchBackend.load(trained_sentry.path))
     clips = _train_clips(edge_home, "positive")[:3] + _train_clips(edge_home, "negative")[:3]
-    mads = []
-    for audio in clips:
-        got = scorer.score(audio)
-        want = torch_step_probabilities(model, frontend, audio)
-        assert got.shape == want.shape  # one probability per 30 ms step, same alignment
-        mads.append(float(np.abs(got - want).mean()))
-    assert max(mads) < PARITY_MAD, mads
-    assert max(mads) > 0.0  # it really is quantized
+    for name, scorer in scorers.items():
+        assert scorer.step_seconds == reference.step_seconds and scorer.first_end_s == reference.first_end_s
+        mads = []
+        for audio in clips:
+            got, want = scorer.score(audio), reference.score(audio)
+            assert got.shape == want.shape, name  # one probability per 30 ms step, same alignment
+            mads.append(float(np.abs(got - want).mean()))
+        assert max(mads) < PARITY_MAD, (name, mads)
+        assert max(mads) > 0.0, name  # it really is quantized

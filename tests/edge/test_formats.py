@@ -1,4 +1,5 @@
-"""The edge formats: TF graph == torch, non-streaming TFLite (float, int8), C header, light import."""
+"""The edge formats: TF graph == torch, non-streaming TFLite (float, int8) through the runtime's TFLite
+backend, C header, light import."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from ai_edge_litert.interpreter import Interpreter
 
-from wakesmith.errors import ExportError
+from wakesmith.errors import ArtifactError, ExportError
 from wakesmith.export import export_model, list_formats
-from wakesmith.export.cheader import c_identifier, read_tflite_metadata
+from wakesmith.export.cheader import c_identifier
 from wakesmith.export.oplist import ESPHOME_OPS, read_ops
-from wakesmith.export.tf_sentry import make_streaming_module, sentry_weights
+from wakesmith.quantize.tf_sentry import make_streaming_module, sentry_weights
+from wakesmith.runtime import TfliteBackend, load_backend
+from wakesmith.runtime.tflite import read_tflite_metadata
 
 FLOAT_ATOL = 1e-4
 INT8_MAD = 0.02
@@ -30,19 +32,10 @@ def _torch_probs(model, features: np.ndarray) -> np.ndarray:  # type: ignore[no-
 
 
 def _run_tflite(path: Path, x: np.ndarray) -> np.ndarray:
-    it = Interpreter(model_path=str(path))
-    it.allocate_tensors()
-    inp, out = it.get_input_details()[0], it.get_output_details()[0]
-    if inp["dtype"] == np.int8:
-        scale, zp = inp["quantization"]
-        x = np.clip(np.round(x / scale + zp), -128, 127).astype(np.int8)
-    it.set_tensor(inp["index"], x[None])
-    it.invoke()
-    y = it.get_tensor(out["index"])
-    if out["dtype"] != np.float32:
-        scale, zp = out["quantization"]
-        y = (y.astype(np.float32) - zp) * scale
-    return y[0]
+    """Probabilities of a window file on ``x`` [T, D], through the runtime's backend interface."""
+    backend = load_backend(path)
+    assert isinstance(backend, TfliteBackend) and not backend.streaming
+    return backend.forward({"features": x[None]})["scores"][0]
 
 
 def test_every_edge_format_is_in_the_table() -> None:
@@ -99,7 +92,7 @@ def test_c_header_holds_the_streaming_model_and_its_metadata(
 ) -> None:  # type: ignore[no-untyped-def]
     path = export_model(random_sentry, sentry_metadata, tmp_path / "m.h", "c-header", features=feature_stream)
     text = path.read_text()
-    name = c_identifier(sentry_metadata["model_id"])
+    name = c_identifier(sentry_metadata.model_id)
     assert name == "hey_test_sentry" and f"alignas(16) static const unsigned char {name}_tflite[]" in text
     body = text.split(f"{name}_tflite[] = {{", 1)[1].split("};", 1)[0]
     data = bytes(int(h, 16) for h in re.findall(r"0x([0-9a-f]{2})", body))
@@ -108,3 +101,27 @@ def test_c_header_holds_the_streaming_model_and_its_metadata(
     assert read_tflite_metadata(data) == sentry_metadata
     arena = int(re.search(rf"#define {name.upper()}_ARENA_BYTES (\d+)", text).group(1))  # type: ignore[union-attr]
     assert 1000 < arena < 64 * 1024
+
+
+def test_streaming_int8_file_runs_through_the_runtime_like_onnx(
+    random_sentry, feature_stream, sentry_metadata, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The ESPHome model (state inside the file) behind the backend interface: any chunking gives the
+    same scores, a reset starts a fresh stream, and it stays close to torch."""
+    from wakesmith.export.tflite import embed_tflite_metadata
+    from wakesmith.quantize.tflite import convert_streaming_int8, stream_chunks
+
+    data = convert_streaming_int8(random_sentry, stream_chunks(feature_stream, 3))
+    path = tmp_path / "m.tflite"
+    path.write_bytes(embed_tflite_metadata(data, sentry_metadata))
+    backend = load_backend(path)
+    assert isinstance(backend, TfliteBackend) and backend.streaming
+    assert backend.metadata == sentry_metadata and backend.input_names == ["features"]
+    x = feature_stream[0][:300]
+    whole = backend.forward({"features": x[None]})["scores"][0]
+    backend.reset()
+    parts = [backend.forward({"features": x[None, i : i + 30]})["scores"][0] for i in range(0, 300, 30)]
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+    assert float(np.abs(whole - _torch_probs(random_sentry, x)).mean()) < INT8_MAD
+    with pytest.raises(ArtifactError, match="takes features"):
+        backend.forward({"features": x[None, :4]})

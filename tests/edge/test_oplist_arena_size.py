@@ -10,11 +10,11 @@ import tensorflow as tf
 
 from wakesmith.config import SizeTargetConfig
 from wakesmith.errors import ExportError
-from wakesmith.export.arena import ARENA_RESOLUTION, _runs_isolated, manifest_arena, measure_arena
 from wakesmith.export.esphome import check_size, export_esphome
 from wakesmith.export.oplist import ESPHOME_OPS, check_ops, read_ops
-from wakesmith.export.tflite import convert_streaming_int8, stream_chunks
+from wakesmith.quantize.arena import ARENA_RESOLUTION, _runs_isolated, manifest_arena, measure_arena
 from wakesmith.quantize.footprint import esphome_footprint, size_target_warning
+from wakesmith.quantize.tflite import convert_streaming_int8, stream_chunks
 
 STOCK = Path(__import__("pymicro_wakeword").__file__).parent / "models"
 HEY_JARVIS_SHIPPED_ARENA = 22_860

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +11,39 @@ import pytest
 import torch
 
 import wakesmith
-from wakesmith.errors import ExportError
-from wakesmith.export import export_model, export_onnx, get_format, list_formats, update_metadata
+from wakesmith.artifact import Artifact
+from wakesmith.config import DetectorConfig, FeatureConfig, ModelConfig
+from wakesmith.errors import ArtifactError, ExportError
+from wakesmith.export import export_model, export_onnx, get_format, list_formats
 from wakesmith.export.onnx import _export_proto
+from wakesmith.metadata import ModelMetadata, Threshold
 from wakesmith.models import ScoringGraph, StreamingWakeModel, WakeModel, create_model
 
 INPUT_DIM = 40
 WINDOW_FRAMES = 150
 ATOL = 1e-4
-META = {"role": "sentry", "phrase": "hey katya", "nested": {"a": [1, 2.5, None]}}
+META = ModelMetadata(
+    model_id="hey-katya-sentry",
+    role="sentry",
+    phrase="hey katya",
+    features=FeatureConfig(name="micro"),
+    model=ModelConfig(name="sentry_tcn", params={"channels": 16, "blocks": 3}),
+    streaming=True,
+    stride=3,
+    state_shapes=[[1, 16, 2], [1, 16, 4], [1, 16, 8]],
+    detector=DetectorConfig(),
+)
+JUDGE_META = ModelMetadata(
+    model_id="hey-katya-judge",
+    role="judge",
+    phrase="hey katya",
+    features=FeatureConfig(name="logmel"),
+    model=ModelConfig(name="judge_resnet", params={"channels": 8, "blocks": 2}),
+    streaming=False,
+    stride=1,
+    window_frames=WINDOW_FRAMES,
+    detector=DetectorConfig(),
+)
 
 
 def _sentry() -> StreamingWakeModel:
@@ -57,7 +80,7 @@ def test_streaming_interface_and_metadata(sentry_file: tuple[StreamingWakeModel,
     assert not list(path.parent.glob("*.data")), "weights must be inside the .onnx file"
     assert str(Path(wakesmith.__file__).parent).encode() not in path.read_bytes(), "no local source paths"
     props = {p.key: p.value for p in proto.metadata_props}
-    assert json.loads(props["wakesmith"]) == META
+    assert ModelMetadata.from_json(props["wakesmith"]) == META
     assert props["wakesmith_exporter"] == "dynamo"
     inputs = {i.name: _shape(i) for i in proto.graph.input}
     outputs = {o.name: _shape(o) for o in proto.graph.output}
@@ -97,7 +120,7 @@ def test_streaming_file_chunk_by_chunk_equals_torch_batch(
 
 def test_window_model_has_dynamic_batch_and_fixed_window(tmp_path: Path) -> None:
     model = _judge()
-    path = export_onnx(model, {"role": "judge", "window_frames": WINDOW_FRAMES}, tmp_path / "judge.onnx")
+    path = export_onnx(model, JUDGE_META, tmp_path / "judge.onnx")
     proto = onnx.load(str(path))
     (features,) = proto.graph.input
     (scores,) = proto.graph.output
@@ -116,7 +139,7 @@ def test_window_model_has_dynamic_batch_and_fixed_window(tmp_path: Path) -> None
 def test_export_leaves_the_callers_model_alone(tmp_path: Path) -> None:
     model = _judge().train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    export_onnx(model, {"window_frames": WINDOW_FRAMES}, tmp_path / "judge.onnx")
+    export_onnx(model, JUDGE_META, tmp_path / "judge.onnx")
     assert model.training
     for key, value in model.state_dict().items():
         assert torch.equal(value, before[key]), key
@@ -136,12 +159,12 @@ def test_torchscript_fallback_exporter_gives_the_same_graph_interface() -> None:
 def test_errors_leave_an_existing_file_untouched(tmp_path: Path) -> None:
     target = tmp_path / "model.onnx"
     target.write_bytes(b"previous")
-    with pytest.raises(ExportError, match="JSON"):
-        export_onnx(_sentry(), {"bad": object()}, target)
     with pytest.raises(ExportError, match="multiple of the stride 3"):
         export_onnx(_sentry(), META, target, example_frames=10)
-    with pytest.raises(ExportError, match="window_frames"):
-        export_onnx(_judge(), {"role": "judge"}, target)
+    with pytest.raises(ExportError, match="describes a streaming model"):
+        export_onnx(_judge(), META, target)
+    with pytest.raises(ExportError, match=r"stride 1.*model's is 3"):
+        export_onnx(_sentry(), META.model_copy(update={"stride": 1}), target)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"], "no temporary files left behind"
 
@@ -155,28 +178,35 @@ def test_format_table(tmp_path: Path) -> None:
         fmt.export(_sentry(), META, tmp_path / "x.onnx", int8=True)
     with pytest.raises(ExportError, match="Did you mean 'onnx'"):
         get_format("onxx")
-    path = export_model(_judge(), {"window_frames": WINDOW_FRAMES}, tmp_path / "j.onnx", "onnx", verify=False)
+    path = export_model(_judge(), JUDGE_META, tmp_path / "j.onnx", "onnx", verify=False)
     assert path == tmp_path / "j.onnx" and path.is_file()
 
 
-def test_update_metadata_replaces_only_the_metadata(
+def test_artifact_update_metadata_replaces_only_the_metadata(
     sentry_file: tuple[StreamingWakeModel, Path], tmp_path: Path
 ) -> None:
     _, original = sentry_file
-    path = tmp_path / "calibrated.onnx"
-    path.write_bytes(original.read_bytes())
-    update_metadata(path, {**META, "thresholds": [{"name": "default", "threshold": 0.7}]})
-    before, after = onnx.load(str(original)), onnx.load(str(path))
-    assert (
-        json.loads({p.key: p.value for p in after.metadata_props}["wakesmith"])["thresholds"][0]["threshold"]
-        == 0.7
+    artifact = Artifact(tmp_path)
+    artifact.onnx_path.write_bytes(original.read_bytes())
+    calibrated = META.model_copy(
+        update={
+            "thresholds": [
+                Threshold(name="default", threshold=0.7, target_fa_per_hour=0.5, fa_per_hour=0.4, recall=0.9)
+            ]
+        }
     )
+    artifact.update_metadata(calibrated)
+    before, after = onnx.load(str(original)), onnx.load(str(artifact.onnx_path))
+    props = {p.key: p.value for p in after.metadata_props}
+    assert ModelMetadata.from_json(props["wakesmith"]).threshold("default") == 0.7
+    assert artifact.metadata == calibrated
     assert after.graph.SerializeToString() == before.graph.SerializeToString()
-    assert {p.key: p.value for p in after.metadata_props}["wakesmith_exporter"] == "dynamo"
-    plain = tmp_path / "plain.onnx"
+    assert props["wakesmith_exporter"] == "dynamo"
+
+    plain = Artifact(tmp_path / "plain")
+    plain.path.mkdir()
     before.ClearField("metadata_props")
-    onnx.save(before, str(plain))
-    with pytest.raises(ExportError, match="not exported by wakesmith"):
-        update_metadata(plain, META)
-    with pytest.raises(ExportError, match="No ONNX file"):
-        update_metadata(tmp_path / "missing.onnx", META)
+    onnx.save(before, str(plain.onnx_path))
+    with pytest.raises(ArtifactError, match="not exported by wakesmith"):
+        plain.update_metadata(META)
+    assert not plain.metadata_path.exists()

@@ -69,7 +69,7 @@ def build_judge_fixture(home: Home, out: Path) -> JudgeFixture:
     import shutil
 
     from wakesmith import api
-    from wakesmith.export.onnx import update_metadata
+    from wakesmith.artifact import Artifact
     from wakesmith.runtime import OnnxBackend, WindowScorer
 
     summary = api.train("judge", overrides=JUDGE_OVERRIDES, home=home)
@@ -91,12 +91,13 @@ def build_judge_fixture(home: Home, out: Path) -> JudgeFixture:
             f"{MIN_GAP}). Train it longer in tests/judge/model_fixture.py."
         )
     threshold = round((pos + neg) / 2, 4)
-    metadata = dict(backend.metadata)
-    metadata["thresholds"] = [
-        {**t, "threshold": threshold} if t["name"] == "default" else t for t in metadata["thresholds"]
+    metadata = backend.metadata.model_copy(deep=True)
+    metadata.thresholds = [
+        t.model_copy(update={"threshold": threshold}) if t.name == "default" else t
+        for t in metadata.thresholds
     ]
-    metadata["detector"] = {**metadata["detector"], "threshold": threshold}
-    update_metadata(model, metadata)
+    metadata.detector = metadata.detector.model_copy(update={"threshold": threshold})
+    Artifact(out).update_metadata(metadata)  # out/model.onnx (and out/metadata.json)
     fixture = JudgeFixture(model, out / "positive.wav", out / "negative.wav", threshold, pos, neg)
     # The manifest marks the folder as a finished fixture (prepare.py skips the work when it exists),
     # so it is written last and only for a model that passed the check above.

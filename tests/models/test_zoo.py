@@ -10,8 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from wakesmith.config import DetectorConfig, FeatureConfig, ModelConfig
 from wakesmith.errors import ConfigError
 from wakesmith.export import export_onnx
+from wakesmith.metadata import ModelMetadata
 from wakesmith.models import MODELS, StreamingWakeModel, WakeModel, create_model, list_models, model_defaults
 
 INPUT_DIM = 40
@@ -50,8 +52,20 @@ def _features(batch: int, frames: int, seed: int = 1) -> torch.Tensor:
     return torch.randn(batch, frames, INPUT_DIM, generator=torch.Generator().manual_seed(seed))
 
 
-def _metadata(model: WakeModel) -> dict[str, object]:
-    return {"role": "sentry" if model.streaming else "judge", "window_frames": WINDOW_FRAMES}
+def _metadata(model: WakeModel, name: str) -> ModelMetadata:
+    streaming = bool(model.streaming)
+    return ModelMetadata(
+        model_id=name,
+        role="sentry" if streaming else "judge",
+        phrase="hey katya",
+        features=FeatureConfig(),
+        model=ModelConfig(name=name),
+        streaming=streaming,
+        stride=int(model.stride),
+        window_frames=None if streaming else WINDOW_FRAMES,
+        state_shapes=[list(s.shape) for s in model.initial_state(1)],
+        detector=DetectorConfig(),
+    )
 
 
 @pytest.fixture(params=list_models())
@@ -100,7 +114,7 @@ def test_parameter_count_within_bounds(name: str) -> None:
 
 def test_onnx_matches_torch(name: str, tmp_path: Path) -> None:
     model = _model(name)
-    path = export_onnx(model, _metadata(model), tmp_path / f"{name}.onnx", verify=False)
+    path = export_onnx(model, _metadata(model, name), tmp_path / f"{name}.onnx", verify=False)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     if isinstance(model, StreamingWakeModel):
         x = _features(1, model.stride * 40)

@@ -15,21 +15,21 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from wakesmith.artifact import ModelMetadata, Threshold
 from wakesmith.config import DetectorConfig, FeatureConfig, ModelConfig
 from wakesmith.errors import ArtifactError
 from wakesmith.export import export_onnx
 from wakesmith.features import create_frontend
+from wakesmith.metadata import ModelMetadata, Threshold
 from wakesmith.models import StreamingWakeModel, create_model
 from wakesmith.runtime import (
     Backend,
     FakeBackend,
-    ModelInfo,
     OnnxBackend,
     TorchBackend,
     fake_metadata,
     load_backend,
 )
+from wakesmith.runtime.graph import graph_names
 
 ATOL = 1e-4
 SPECS = {
@@ -40,7 +40,7 @@ SPECS = {
 
 def _metadata(
     role: str, model: Any, features: FeatureConfig, name: str, params: dict[str, Any]
-) -> dict[str, Any]:
+) -> ModelMetadata:
     streaming = isinstance(model, StreamingWakeModel)
     return ModelMetadata(
         model_id=f"test-{role}",
@@ -56,7 +56,7 @@ def _metadata(
         thresholds=[
             Threshold(name="strict", threshold=0.9, target_fa_per_hour=0.1, fa_per_hour=0.0, recall=0.8)
         ],
-    ).runtime_dict()
+    )
 
 
 @pytest.fixture(scope="module", params=list(SPECS))
@@ -68,7 +68,9 @@ def artifact(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     model = create_model(name, create_frontend(features).dim, **params).eval()
     meta = _metadata(role, model, features, name, params)
     folder = tmp_path_factory.mktemp(role)
-    torch.save({"state_dict": model.state_dict(), "metadata": meta}, folder / "model.pt")
+    torch.save(
+        {"state_dict": model.state_dict(), "metadata": meta.model_dump(mode="json")}, folder / "model.pt"
+    )
     export_onnx(model, meta, folder / "model.onnx")
     return {"role": role, "model": model, "metadata": meta, "folder": folder}
 
@@ -76,8 +78,8 @@ def artifact(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def _feeds(backend: Backend, frames: int, batch: int = 1, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     feeds = {"features": rng.uniform(0, 26, (batch, frames, 40)).astype(np.float32)}
-    info = ModelInfo.from_metadata(backend.metadata)
-    for name, shape in zip(info.input_names[1:], info.state_shapes, strict=True):
+    meta = backend.metadata
+    for name, shape in zip(graph_names(meta)[0][1:], meta.state_shapes, strict=True):
         feeds[name] = rng.standard_normal(shape).astype(np.float32)
     return feeds
 
@@ -86,11 +88,11 @@ def test_onnx_backend_reads_its_metadata_and_names(artifact: dict[str, Any]) -> 
     backend = OnnxBackend.load(artifact["folder"] / "model.onnx", threads=1)
     assert isinstance(backend, Backend)
     assert backend.metadata == artifact["metadata"]
-    info = ModelInfo.from_metadata(backend.metadata)
-    assert backend.input_names == info.input_names and backend.output_names == info.output_names
-    assert info.threshold("strict") == 0.9
-    assert info.threshold("default") == 0.6  # uncalibrated preset: the detector's threshold
-    if info.streaming:
+    meta = backend.metadata
+    assert (backend.input_names, backend.output_names) == graph_names(meta)
+    assert meta.threshold("strict") == 0.9
+    assert meta.threshold("default") == 0.6  # uncalibrated preset: the detector's threshold
+    if meta.streaming:
         assert backend.input_names == ["features", "state_0", "state_1", "state_2"]
     else:
         assert backend.input_names == ["features"] and backend.output_names == ["scores"]
@@ -102,9 +104,9 @@ def test_torch_and_onnx_backends_agree(artifact: dict[str, Any]) -> None:
     torch_from_folder = load_backend(artifact["folder"])
     assert isinstance(onnx_backend, OnnxBackend)
     assert isinstance(torch_from_pt, TorchBackend) and isinstance(torch_from_folder, TorchBackend)
-    streaming = artifact["metadata"]["streaming"]
+    streaming = artifact["metadata"].streaming
     feeds = _feeds(
-        onnx_backend, 30 if streaming else artifact["metadata"]["window_frames"], 1 if streaming else 4
+        onnx_backend, 30 if streaming else artifact["metadata"].window_frames, 1 if streaming else 4
     )
     expected = onnx_backend.forward(feeds)
     assert list(expected) == onnx_backend.output_names
@@ -135,23 +137,23 @@ def test_loading_refuses_what_it_cannot_run(tmp_path: Path) -> None:
         OnnxBackend.load(tmp_path / "plain.onnx")
     helper.set_model_props(plain, {"wakesmith": json.dumps({"role": "judge"})})
     onnx.save(plain, str(tmp_path / "partial.onnx"))
-    with pytest.raises(ArtifactError, match="lacks phrase, features, streaming, stride"):
+    with pytest.raises(ArtifactError, match="lacks model_id, phrase, model, streaming, stride"):
         OnnxBackend.load(tmp_path / "partial.onnx")
     with pytest.raises(ArtifactError, match=r"expected a \.onnx file"):
-        load_backend(tmp_path / "model.tflite")
+        load_backend(tmp_path / "model.bin")
     with pytest.raises(ArtifactError, match="No torch weights"):
         load_backend(tmp_path)
 
 
-def test_model_info_rejects_inconsistent_metadata() -> None:
+def test_metadata_rejects_inconsistent_values() -> None:
     with pytest.raises(ArtifactError, match="role"):
-        ModelInfo.from_metadata({**fake_metadata("judge"), "role": "teacher"})
+        ModelMetadata.load(fake_metadata("judge").model_dump() | {"role": "teacher"})
     with pytest.raises(ArtifactError, match="window_frames"):
-        ModelInfo.from_metadata(fake_metadata("judge", window_frames=None))
+        fake_metadata("judge", window_frames=None)
     with pytest.raises(ArtifactError, match="state_shapes"):
-        ModelInfo.from_metadata(fake_metadata("sentry", state_shapes=[]))
+        fake_metadata("sentry", state_shapes=[])
     with pytest.raises(ArtifactError, match="features"):
-        ModelInfo.from_metadata(fake_metadata("judge", features={"name": "spectrogram"}))
+        fake_metadata("judge", features={**FeatureConfig().model_dump(), "name": "spectrogram"})
 
 
 def test_fake_backend_plays_its_script_in_order() -> None:

@@ -63,7 +63,7 @@ def _build(role: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
         if isinstance(model, StreamingWakeModel)
         else [],
         detector=DetectorConfig(judge_hop_ms=100.0),
-    ).runtime_dict()
+    )
     path = export_onnx(model, meta, tmp_path_factory.mktemp(role) / "model.onnx")
     return {"role": role, "onnx": OnnxBackend.load(path), "torch": TorchBackend(model, meta)}
 

@@ -8,7 +8,6 @@ a small real graph by hand here (the trained exports need torch, which this envi
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +15,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from wakesmith.config import SAMPLE_RATE, DetectorConfig, FeatureConfig
+from wakesmith.config import SAMPLE_RATE, DetectorConfig, FeatureConfig, ModelConfig
+from wakesmith.metadata import ONNX_METADATA_KEY, ModelMetadata
 from wakesmith.runtime.backends import OnnxBackend
 from wakesmith.runtime.detector import Detector
-from wakesmith.runtime.info import METADATA_KEY
 from wakesmith.runtime.scorers import make_scorer
 
 STRIDE = 3
@@ -48,17 +47,18 @@ def energy_model(path: Path) -> Path:
     graph = helper.make_graph(nodes, "energy", [features, state_in], [scores, state_out], [shape, offset])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
-    metadata = {
-        "role": "sentry",
-        "phrase": "loud noise",
-        "features": FeatureConfig(name="micro").model_dump(mode="json"),
-        "streaming": True,
-        "stride": STRIDE,
-        "state_shapes": [[1, 1]],
-        "detector": DetectorConfig(threshold=0.5, smoothing_window=3, cooldown_s=1.0).model_dump(mode="json"),
-        "thresholds": [],
-    }
-    helper.set_model_props(model, {METADATA_KEY: json.dumps(metadata)})
+    metadata = ModelMetadata(
+        model_id="energy",
+        role="sentry",
+        phrase="loud noise",
+        features=FeatureConfig(name="micro"),
+        model=ModelConfig(name="energy"),
+        streaming=True,
+        stride=STRIDE,
+        state_shapes=[[1, 1]],
+        detector=DetectorConfig(threshold=0.5, smoothing_window=3, cooldown_s=1.0),
+    )
+    helper.set_model_props(model, {ONNX_METADATA_KEY: metadata.to_json()})
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return path

@@ -11,6 +11,7 @@ they map flags or JSON onto the typed configs and hold no logic of their own.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from wakesmith.home import Home
 if TYPE_CHECKING:
     from wakesmith.data.store import ClipStore
     from wakesmith.evaluate.report import EvalReport
+    from wakesmith.export.formats import ExportFormat
+    from wakesmith.quickstart import QuickstartSummary
     from wakesmith.runtime.detector import Detection
 
 log = logging.getLogger(__name__)
@@ -131,15 +134,21 @@ def train(
 
     The artifact's thresholds are calibrated by :func:`evaluate`.
     """
+    from wakesmith.export.onnx import export_onnx
+    from wakesmith.train.artifacts import STAGE as SAVE_STAGE
     from wakesmith.train.artifacts import save_trained
     from wakesmith.train.fit import fit
 
     h = _home(home)
     rec = recipe if isinstance(recipe, Recipe) else load_recipe(recipe, overrides)
     em = _emitter(emitter)
+    _check_size_target(rec, em)
     store = open_store(h)
     result = fit(rec, store, h, em)
-    artifact, meta = save_trained(rec, result, store, h, em)
+    artifact, meta = save_trained(rec, result, store, h)
+    export_onnx(result.model, meta, artifact.onnx_path)  # the file evaluation measures
+    artifact.save_metadata(meta)  # last: only now is the folder a model
+    em.saved(SAVE_STAGE, str(artifact.path))
     return TrainSummary(
         artifact,
         meta,
@@ -149,6 +158,19 @@ def train(
         result.resumed_from_step,
         result.history,
     )
+
+
+def _check_size_target(recipe: Recipe, emitter: Emitter) -> None:
+    """Warn before training when the architecture will not fit ``size_target`` (needs the edge extra)."""
+    target = recipe.size_target
+    if target.max_flash_kb is None and target.max_arena_kb is None:
+        return
+    from wakesmith.quantize.footprint import size_target_warning
+    from wakesmith.train.fit import STAGE as TRAIN_STAGE
+    from wakesmith.train.fit import build_model
+
+    if (message := size_target_warning(build_model(recipe), target)) is not None:
+        emitter.warning(TRAIN_STAGE, message)
 
 
 def evaluate(
@@ -172,13 +194,40 @@ def export(
     fmt: str = "onnx",
     *,
     out: Path | None = None,
+    calibrate: bool = True,
     home: Home | Path | str | None = None,
+    emitter: Emitter | None = None,
     **options: Any,
 ) -> Path:
-    """Export a trained artifact in a format from the export table (``wakesmith export --list``)."""
-    from wakesmith.export.artifact import export_artifact
+    """Export a trained artifact in a format from the export table (:func:`export_formats`).
 
-    return export_artifact(resolve_artifact(model, _home(home)), fmt, out=out, **options)
+    ``out``: a file with the format's suffix, or a folder. Formats that quantize get representative
+    features from the artifact's train split; formats that calibrate (``esphome``) get the validation
+    audio :func:`evaluate` calibrates on, unless ``calibrate`` is False (then the artifact's float-model
+    thresholds are used). Both come from the data home the model was trained in.
+    """
+    from wakesmith.export.artifact import export_artifact, exportable
+
+    artifact = resolve_artifact(model, _home(home))
+    em = _emitter(emitter)
+    spec = exportable(artifact, fmt)
+    if spec.accepts("features") and "features" not in options:
+        from wakesmith.quantize.calibration import representative_features
+
+        options["features"] = representative_features(open_store(artifact.home), artifact.recipe())
+    if calibrate and spec.accepts("calibration") and "calibration" not in options:
+        from wakesmith.evaluate.calibration import calibration_audio
+
+        trained_in = artifact.home
+        options["calibration"] = calibration_audio(open_store(trained_in), artifact.recipe(), trained_in, em)
+    return export_artifact(artifact, fmt, out=out, emitter=em, **options)
+
+
+def export_formats() -> list[ExportFormat]:
+    """The export format table: name, suffix, options and description of every format."""
+    from wakesmith.export import format_table
+
+    return format_table()
 
 
 def detect(
@@ -211,15 +260,30 @@ def quickstart(
     skip_judge: bool = False,
     home: Home | Path | str | None = None,
     emitter: Emitter | None = None,
-) -> Any:
-    """From a typed phrase to calibrated sentry and judge models: synthesize → train → evaluate → bless."""
-    from wakesmith.quickstart import run_quickstart
+) -> QuickstartSummary:
+    """From a typed phrase to calibrated sentry and judge models: synthesize → train → evaluate → bless.
 
-    return run_quickstart(
-        phrase,
-        synth=synth,
-        recipes=[sentry] if skip_judge else [sentry, judge],
-        overrides=overrides or [],
-        home=_home(home),
-        emitter=_emitter(emitter),
-    )
+    Every step is resumable: synthesis is skipped once it completed for the same settings, training
+    resumes from its last checkpoint, and a finished training is not repeated.
+    """
+    from wakesmith.quickstart import QuickstartSummary, model_summary
+
+    h, em = _home(home), _emitter(emitter)
+    dataset = slugify(phrase)
+    synth_cfg = (synth or SynthConfig()).model_copy(update={"phrase": phrase})
+    t0 = time.perf_counter()
+    synthesize(synth_cfg, dataset=dataset, home=h, emitter=em)
+    summary = QuickstartSummary(phrase, dataset, h.root, time.perf_counter() - t0)
+    for name in [sentry] if skip_judge else [sentry, judge]:
+        recipe = load_recipe(name, overrides or [], phrase=phrase)
+        t1 = time.perf_counter()
+        trained = train(recipe, home=h, emitter=em)
+        t2 = time.perf_counter()
+        report = evaluate(trained.artifact.path, home=h, emitter=em)
+        t3 = time.perf_counter()
+        meta = trained.artifact.metadata
+        set_current(h, meta.role, meta.model_id)
+        summary.models.append(
+            model_summary(trained.artifact, recipe, report, train_seconds=t2 - t1, eval_seconds=t3 - t2)
+        )
+    return summary

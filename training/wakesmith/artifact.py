@@ -19,72 +19,29 @@ import json
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from wakesmith import __version__
-from wakesmith.config import SAMPLE_RATE, DetectorConfig, FeatureConfig, ModelConfig, Recipe, slugify
+from wakesmith.config import Recipe, slugify
 from wakesmith.errors import ArtifactError
-from wakesmith.fsio import atomic_write_json, atomic_write_text
+from wakesmith.fsio import atomic_write_bytes, atomic_write_json, atomic_write_text
 from wakesmith.home import Home
+from wakesmith.metadata import ONNX_METADATA_KEY, AudioSpec, ModelMetadata, Threshold, embed_in_onnx
 
-SCHEMA_VERSION = 1
+__all__ = [
+    "Artifact",
+    "AudioSpec",
+    "ModelMetadata",
+    "Threshold",
+    "list_artifacts",
+    "new_model_id",
+    "read_current",
+    "resolve_artifact",
+    "set_current",
+]
+
 METADATA_FILE = "metadata.json"
+ONNX_FILE = "model.onnx"
 CURRENT_FILE = "current.json"
-
-
-class AudioSpec(BaseModel):
-    sample_rate: int = SAMPLE_RATE
-    channels: int = 1
-    sample_width: int = 2
-
-
-class Threshold(BaseModel):
-    """A calibrated operating point: the cutoff, and what it was measured to do."""
-
-    name: str
-    threshold: float
-    target_fa_per_hour: float
-    fa_per_hour: float
-    """Measured on the calibration stream (validation speakers)."""
-    recall: float
-    """Measured on the validation positives."""
-
-
-class ModelMetadata(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    schema_version: int = SCHEMA_VERSION
-    model_id: str
-    role: Literal["sentry", "judge"]
-    phrase: str
-    labels: list[str] = Field(default_factory=lambda: ["not_wake_word", "wake_word"])
-    audio: AudioSpec = Field(default_factory=AudioSpec)
-    features: FeatureConfig
-    model: ModelConfig
-    streaming: bool
-    stride: int
-    window_frames: int | None = None
-    state_shapes: list[list[int]] = Field(default_factory=list)
-    detector: DetectorConfig
-    thresholds: list[Threshold] = Field(default_factory=list)
-    parameters: int = 0
-    recipe_digest: str = ""
-    dataset: str = ""
-    dataset_lineage: str = ""
-    created: str = Field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-    wakesmith_version: str = __version__
-
-    def threshold(self, name: str = "default") -> float:
-        for t in self.thresholds:
-            if t.name == name:
-                return t.threshold
-        return self.detector.threshold
-
-    def runtime_dict(self) -> dict[str, Any]:
-        """The JSON-able dict embedded in exported files and read by ``wakesmith.runtime``."""
-        return self.model_dump(mode="json")
 
 
 def new_model_id(recipe: Recipe) -> str:
@@ -108,7 +65,7 @@ class Artifact:
 
     @property
     def onnx_path(self) -> Path:
-        return self.path / "model.onnx"
+        return self.path / ONNX_FILE
 
     @property
     def recipe_path(self) -> Path:
@@ -117,6 +74,11 @@ class Artifact:
     @property
     def model_id(self) -> str:
         return self.path.name
+
+    @property
+    def home(self) -> Home:
+        """The data home the artifact lives in (``<home>/models/<model_id>``): where it was trained."""
+        return Home.resolve(self.path.resolve().parent.parent)
 
     def exists(self) -> bool:
         return self.metadata_path.is_file()
@@ -128,16 +90,28 @@ class Artifact:
                 f"{self.path} is not a wakesmith model (no {METADATA_FILE}). "
                 "Pass a model folder from `wakesmith models` or its id."
             )
-        data = json.loads(self.metadata_path.read_text())
-        if data.get("schema_version", 0) > SCHEMA_VERSION:
-            raise ArtifactError(
-                f"{self.path} was written by a newer wakesmith (schema {data['schema_version']}); "
-                "upgrade wakesmith."
-            )
-        return ModelMetadata.model_validate(data)
+        return ModelMetadata.from_json(self.metadata_path.read_text(), source=str(self.metadata_path))
 
     def save_metadata(self, meta: ModelMetadata) -> None:
+        """Write ``metadata.json`` (the file whose presence makes the folder a model)."""
         atomic_write_json(self.metadata_path, meta.model_dump(mode="json"))
+
+    def update_metadata(self, meta: ModelMetadata) -> None:
+        """Replace the metadata everywhere the folder keeps it (after calibration, say): the copy
+        embedded in ``model.onnx`` (its graph untouched, so its scores stay the ones measured), then
+        ``metadata.json``. Needs the ``onnx`` package (the train extra)."""
+        if self.onnx_path.is_file():
+            import onnx
+
+            proto = onnx.load(str(self.onnx_path))
+            if not any(p.key == ONNX_METADATA_KEY for p in proto.metadata_props):
+                raise ArtifactError(
+                    f"{self.onnx_path} was not exported by wakesmith (no {ONNX_METADATA_KEY!r} metadata); "
+                    "re-export it."
+                )
+            embed_in_onnx(proto, meta)
+            atomic_write_bytes(self.onnx_path, proto.SerializeToString())
+        self.save_metadata(meta)
 
     def save_recipe(self, recipe: Recipe) -> None:
         atomic_write_text(self.recipe_path, recipe.to_yaml())

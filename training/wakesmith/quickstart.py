@@ -1,19 +1,19 @@
-"""The main job: from a typed phrase to calibrated, exported sentry and judge models.
+"""What the main job (:func:`wakesmith.api.quickstart`) reports: one summary per trained model.
 
-Every step is resumable: synthesis is skipped once it completed for the same settings, training
-resumes from its last checkpoint, and a finished training is not repeated.
+The job itself is an API verb; this module only shapes its figures, so it imports no API.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from wakesmith.artifact import set_current
-from wakesmith.config import SynthConfig, load_recipe, slugify
-from wakesmith.events import Emitter
-from wakesmith.home import Home
+from wakesmith.artifact import Artifact
+from wakesmith.config import Recipe
+
+if TYPE_CHECKING:
+    from wakesmith.evaluate.report import EvalReport
 
 
 @dataclass
@@ -48,49 +48,25 @@ class QuickstartSummary:
     models: list[ModelSummary] = field(default_factory=list)
 
 
-def run_quickstart(
-    phrase: str,
-    *,
-    synth: SynthConfig | None,
-    recipes: list[str | Path],
-    overrides: list[str],
-    home: Home,
-    emitter: Emitter,
-) -> QuickstartSummary:
-    from wakesmith import api
-
-    dataset = slugify(phrase)
-    synth_cfg = (synth or SynthConfig()).model_copy(update={"phrase": phrase})
-    t0 = time.perf_counter()
-    api.synthesize(synth_cfg, dataset=dataset, home=home, emitter=emitter)
-    summary = QuickstartSummary(phrase, dataset, home.root, time.perf_counter() - t0)
-
-    for name in recipes:
-        recipe = load_recipe(name, overrides, phrase=phrase)
-        t1 = time.perf_counter()
-        trained = api.train(recipe, home=home, emitter=emitter)
-        t2 = time.perf_counter()
-        report = api.evaluate(trained.artifact.path, home=home, emitter=emitter)
-        t3 = time.perf_counter()
-        meta = trained.artifact.metadata
-        set_current(home, meta.role, meta.model_id)
-        threshold = meta.threshold("default")
-        summary.models.append(
-            ModelSummary(
-                role=meta.role,
-                model_id=meta.model_id,
-                path=trained.artifact.path,
-                parameters=meta.parameters,
-                onnx_bytes=trained.artifact.onnx_path.stat().st_size,
-                threshold=threshold,
-                recall_at={t: report.recall_at(t) for t in recipe.eval.target_fa_per_hour},
-                recall_at_speech={t: report.recall_at(t, "speech") for t in recipe.eval.target_fa_per_hour},
-                frr=report.frr_at(threshold),
-                fa_per_hour=report.stream_fa_per_hour(threshold),
-                stream_hours={s.name: s.hours for s in report.streams},
-                test_positives=report.positives,
-                train_seconds=t2 - t1,
-                eval_seconds=t3 - t2,
-            )
-        )
-    return summary
+def model_summary(
+    artifact: Artifact, recipe: Recipe, report: EvalReport, *, train_seconds: float, eval_seconds: float
+) -> ModelSummary:
+    """The quickstart's figures of one trained, evaluated model (at its calibrated default threshold)."""
+    meta = artifact.metadata
+    threshold = meta.threshold("default")
+    return ModelSummary(
+        role=meta.role,
+        model_id=meta.model_id,
+        path=artifact.path,
+        parameters=meta.parameters,
+        onnx_bytes=artifact.onnx_path.stat().st_size,
+        threshold=threshold,
+        recall_at={t: report.recall_at(t) for t in recipe.eval.target_fa_per_hour},
+        recall_at_speech={t: report.recall_at(t, "speech") for t in recipe.eval.target_fa_per_hour},
+        frr=report.frr_at(threshold),
+        fa_per_hour=report.stream_fa_per_hour(threshold),
+        stream_hours={s.name: s.hours for s in report.streams},
+        test_positives=report.positives,
+        train_seconds=train_seconds,
+        eval_seconds=eval_seconds,
+    )

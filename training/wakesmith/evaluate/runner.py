@@ -22,7 +22,6 @@ from wakesmith.data.store import ClipStore
 from wakesmith.evaluate.report import EvalReport, NegativeStream, build_report
 from wakesmith.evaluate.sets import build_eval_sets
 from wakesmith.events import Emitter
-from wakesmith.export.onnx import update_metadata
 from wakesmith.home import Home
 from wakesmith.runtime.backends import OnnxBackend
 from wakesmith.runtime.scorers import Scorer, make_scorer
@@ -87,8 +86,7 @@ def evaluate_artifact(
         ]
         meta.detector = cfg.model_copy(update={"threshold": meta.threshold("default")})
         cal.save(artifact.path / "calibration")
-        artifact.save_metadata(meta)
-        update_metadata(artifact.onnx_path, meta.runtime_dict())
+        artifact.update_metadata(meta)  # metadata.json and the copy inside model.onnx
         timings["calibration_s"] = time.perf_counter() - t0
         emitter.progress(STAGE, 2, 4, "calibrated")
 

@@ -6,8 +6,15 @@ without the ``edge`` extra.
 """
 
 from wakesmith.export import cheader, esphome, onnx, tflite
-from wakesmith.export.formats import ExportFormat, export_model, get_format, list_formats, register_format
-from wakesmith.export.onnx import export_onnx, update_metadata
+from wakesmith.export.formats import (
+    ExportFormat,
+    export_model,
+    format_table,
+    get_format,
+    list_formats,
+    register_format,
+)
+from wakesmith.export.onnx import export_onnx
 
 __all__ = [
     "ExportFormat",
@@ -15,10 +22,10 @@ __all__ = [
     "esphome",
     "export_model",
     "export_onnx",
+    "format_table",
     "get_format",
     "list_formats",
     "onnx",
     "register_format",
     "tflite",
-    "update_metadata",
 ]

@@ -1,9 +1,8 @@
-"""Metadata inside TFLite files, and the ``c-header`` format: the model as a C byte array.
+"""The ``c-header`` format: the streaming INT8 model as a C byte array.
 
-Every wakesmith ``.tflite`` carries the artifact's metadata JSON in the flatbuffer's own ``metadata``
-table (entry :data:`TFLITE_METADATA_NAME`), which interpreters ignore, so the file alone tells what it
-is. The C header holds the streaming INT8 model (the one ESPHome runs) for TFLite-Micro projects, with
-the figures a firmware needs as ``#define``s and the metadata JSON as a string.
+The C header holds the streaming INT8 model (the one ESPHome runs, its metadata embedded) for
+TFLite-Micro projects, with the figures a firmware needs as ``#define``s and the metadata JSON as a
+string.
 """
 
 from __future__ import annotations
@@ -18,56 +17,13 @@ import numpy as np
 
 from wakesmith.errors import ExportError
 from wakesmith.export.formats import register_format
-from wakesmith.export.oplist import _schema
+from wakesmith.export.tflite import embed_tflite_metadata
 from wakesmith.fsio import atomic_write_text
+from wakesmith.metadata import ModelMetadata
 
-TFLITE_METADATA_NAME = "wakesmith"
-FILE_IDENTIFIER = b"TFL3"
 BYTES_PER_LINE = 12
 ARRAY_ALIGNMENT = 16
 """TFLite-Micro needs the model 16-byte aligned (it reads tensors in place)."""
-
-
-def embed_tflite_metadata(data: bytes, metadata: dict[str, Any]) -> bytes:
-    """``data`` with ``metadata`` (JSON) in the flatbuffer's metadata table, replacing an earlier copy."""
-    import flatbuffers  # comes with ai-edge-litert (the edge extra)
-
-    schema = _schema()
-    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
-    blob = json.dumps(metadata, sort_keys=True).encode()
-    buffer = schema.BufferT()
-    buffer.data = np.frombuffer(blob, dtype=np.uint8)
-    buffers = list(model.buffers or [])
-    old = [m for m in (model.metadata or []) if _name(m) == TFLITE_METADATA_NAME]
-    if old and old[-1].buffer == len(buffers) - 1:
-        buffers.pop()  # our earlier copy is the last buffer: drop it rather than leave it orphaned
-    model.buffers = [*buffers, buffer]
-    entry = schema.MetadataT()
-    entry.name = TFLITE_METADATA_NAME
-    entry.buffer = len(model.buffers) - 1
-    kept = [m for m in (model.metadata or []) if _name(m) != TFLITE_METADATA_NAME]
-    model.metadata = [*kept, entry]
-    builder = flatbuffers.Builder(len(data) + len(blob) + 1024)
-    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
-    return bytes(builder.Output())
-
-
-def _name(entry: Any) -> str:
-    name = entry.name
-    return name.decode() if isinstance(name, bytes) else str(name)
-
-
-def read_tflite_metadata(data: bytes) -> dict[str, Any] | None:
-    """The wakesmith metadata embedded in a ``.tflite`` (None if it has none)."""
-    schema = _schema()
-    model = schema.Model.GetRootAs(data, 0)
-    for i in range(model.MetadataLength()):
-        entry = model.Metadata(i)
-        if entry.Name() and entry.Name().decode() == TFLITE_METADATA_NAME:
-            raw = model.Buffers(entry.Buffer()).DataAsNumpy()
-            result: dict[str, Any] = json.loads(bytes(raw).decode())
-            return result
-    return None
 
 
 def c_identifier(text: str) -> str:
@@ -76,7 +32,7 @@ def c_identifier(text: str) -> str:
     return f"m_{ident}" if ident[0].isdigit() else ident
 
 
-def c_header(data: bytes, name: str, defines: dict[str, int | float], metadata: dict[str, Any]) -> str:
+def c_header(data: bytes, name: str, defines: dict[str, int | float], metadata: ModelMetadata) -> str:
     """C source of a header declaring ``<name>_tflite[]`` (aligned), its length, defines and metadata."""
     guard = f"{name.upper()}_H_"
     lines = [
@@ -89,7 +45,7 @@ def c_header(data: bytes, name: str, defines: dict[str, int | float], metadata: 
     lines += [f"#define {name.upper()}_{key.upper()} {value}" for key, value in defines.items()]
     lines += [
         "",
-        f"static const char {name}_metadata_json[] = {json.dumps(json.dumps(metadata, sort_keys=True))};",
+        f"static const char {name}_metadata_json[] = {json.dumps(metadata.to_json())};",
     ]
     lines += ["", f"alignas({ARRAY_ALIGNMENT}) static const unsigned char {name}_tflite[] = {{"]
     for i in range(0, len(data), BYTES_PER_LINE):
@@ -98,23 +54,23 @@ def c_header(data: bytes, name: str, defines: dict[str, int | float], metadata: 
     return "\n".join(lines)
 
 
-@register_format("c-header", suffix=".h", options=("features", "name"))
+@register_format("c-header", suffix=".h", options=("features", "name"), roles=("sentry",))
 def export_c_header(
     model: Any,
-    metadata: dict[str, Any],
+    metadata: ModelMetadata,
     out_path: Path,
     *,
     features: Sequence[np.ndarray] | None = None,
     name: str | None = None,
 ) -> Path:
     """C header: the streaming INT8 model (as ESPHome runs it) as a byte array, with its metadata."""
-    from wakesmith.export.arena import measure_arena
     from wakesmith.export.oplist import check_ops
-    from wakesmith.export.tflite import convert_streaming_int8, stream_chunks
+    from wakesmith.quantize.arena import measure_arena
+    from wakesmith.quantize.tflite import convert_streaming_int8, stream_chunks
 
     if not features:
         raise ExportError("The c-header export needs representative features (the features= option).")
-    stride = int(metadata.get("stride", model.stride))
+    stride = metadata.stride
     data = convert_streaming_int8(model, stream_chunks(features, stride))
     check_ops(data)
     data = embed_tflite_metadata(data, metadata)
@@ -123,5 +79,5 @@ def export_c_header(
         "stride": stride,
         "features": int(model.input_dim),
     }
-    ident = c_identifier(name or str(metadata.get("model_id") or Path(out_path).stem))
+    ident = c_identifier(name or metadata.model_id or Path(out_path).stem)
     return atomic_write_text(Path(out_path), c_header(data, ident, defines, metadata))

@@ -8,11 +8,13 @@ Writes, next to each other (``out_path`` is the manifest)::
     <stem>.presets.json      every preset's cutoff with the FA/h and recall it was measured at, the
                              measured arena and flash figures (ESPHome refuses extra manifest keys)
 
-Steps: convert (:mod:`wakesmith.export.tflite`), check the op list against what ESPHome registers,
+Steps: convert (:mod:`wakesmith.quantize.tflite`), check the op list against what ESPHome registers,
 measure the tensor arena in TFLite-Micro, refuse the file if it breaks the size targets, then calibrate
 the cutoff on the INT8 file itself through ``pymicro-wakeword`` with ESPHome's detection rule (mean of
 the last ``sliding_window_size`` probabilities above the cutoff; after a detection, 100 inferences =
-3 s pass before the next). TensorFlow is imported only when a file is converted.
+3 s pass before the next), on the audio given as ``calibration`` (built by
+:func:`wakesmith.evaluate.calibration.calibration_audio`). TensorFlow is imported only when a file is
+converted.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,10 @@ import numpy as np
 
 from wakesmith.config import DetectorConfig, EvalConfig
 from wakesmith.errors import ExportError
+from wakesmith.evaluate.calibration import CalibrationAudio
 from wakesmith.export.formats import register_format
 from wakesmith.fsio import atomic_write_bytes, atomic_write_json
+from wakesmith.metadata import ModelMetadata
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +47,6 @@ REFRACTORY_INFERENCES = 100
 STEP_SECONDS = 0.03
 CUTOFF_DECIMALS = 3
 KIB = 1024
-
-
-@dataclass
-class EsphomeCalibration:
-    """Audio to calibrate the cutoffs on: positive clips (in context) and negative recordings."""
-
-    positives: list[np.ndarray]
-    negatives: list[Path]
-    presets: dict[str, float] = field(default_factory=lambda: dict(EvalConfig().presets))
-    """Preset name → false accepts per hour."""
-    source: str = "validation split"
 
 
 @dataclass(frozen=True)
@@ -72,10 +65,10 @@ def esphome_detector(sliding_window_size: int) -> DetectorConfig:
     )
 
 
-def calibrate_cutoffs(tflite: Path, cal: EsphomeCalibration, sliding_window_size: int) -> list[Preset]:
+def calibrate_cutoffs(tflite: Path, cal: CalibrationAudio, sliding_window_size: int) -> list[Preset]:
     """Score the INT8 file on ``cal`` through pymicro-wakeword; one cutoff per preset's FA/h budget."""
     from wakesmith.evaluate.report import NegativeStream, build_report
-    from wakesmith.export.pymicro import MicroWakeWordScorer
+    from wakesmith.runtime.pymicro import MicroWakeWordScorer
 
     scorer = MicroWakeWordScorer(tflite)
     pos = [scorer.score(clip) for clip in cal.positives]
@@ -104,26 +97,19 @@ def _cutoff(threshold: float) -> float:
     return min(1.0 - 1 / scale, max(1 / scale, math.ceil(threshold * scale) / scale))
 
 
-def presets_from_metadata(metadata: dict[str, Any]) -> list[Preset]:
+def presets_from_metadata(metadata: ModelMetadata) -> list[Preset]:
     """Presets from the artifact's thresholds (calibrated on the float model) when no audio is given."""
     found = [
-        Preset(
-            str(t["name"]),
-            _cutoff(float(t["threshold"])),
-            t.get("target_fa_per_hour"),
-            t.get("fa_per_hour"),
-            t.get("recall"),
-        )
-        for t in metadata.get("thresholds") or []
+        Preset(t.name, _cutoff(t.threshold), t.target_fa_per_hour, t.fa_per_hour, t.recall)
+        for t in metadata.thresholds
     ]
     if found:
         return found
-    threshold = float((metadata.get("detector") or {}).get("threshold", DetectorConfig().threshold))
-    return [Preset("default", _cutoff(threshold), None, None, None)]
+    return [Preset("default", _cutoff(metadata.detector.threshold), None, None, None)]
 
 
 def manifest(
-    metadata: dict[str, Any],
+    metadata: ModelMetadata,
     model_file: str,
     cutoff: float,
     sliding_window_size: int,
@@ -136,7 +122,7 @@ def manifest(
     """A micro_wake_word manifest v2 (only the keys ESPHome's schema accepts)."""
     doc: dict[str, Any] = {
         "type": "micro",
-        "wake_word": str(metadata.get("phrase", "wake word")).title(),
+        "wake_word": metadata.phrase.title(),
         "author": author,
         "model": model_file,
         "trained_languages": list(languages),
@@ -168,6 +154,73 @@ def check_size(flash: int, arena: int, max_flash_kb: float | None, max_arena_kb:
         )
 
 
+@dataclass(frozen=True)
+class EdgeModel:
+    """The converted streaming INT8 file and what was measured on it."""
+
+    data: bytes
+    ops: list[str]
+    arena_measured: int
+    arena: int
+    """The ``tensor_arena_size`` the manifest ships (:func:`wakesmith.quantize.arena.manifest_arena`)."""
+
+
+def convert_checked(
+    model: Any,
+    metadata: ModelMetadata,
+    features: Sequence[np.ndarray],
+    max_flash_kb: float | None,
+    max_arena_kb: float | None,
+) -> EdgeModel:
+    """Convert, check the ops ESPHome registers, embed the metadata, measure the arena, check sizes."""
+    from wakesmith.export.oplist import check_ops
+    from wakesmith.export.tflite import embed_tflite_metadata
+    from wakesmith.quantize.arena import manifest_arena, measure_arena
+    from wakesmith.quantize.tflite import convert_streaming_int8, stream_chunks
+
+    data = convert_streaming_int8(model, stream_chunks(features, model.stride))
+    ops = check_ops(data)
+    data = embed_tflite_metadata(data, metadata)
+    measured = measure_arena(data)
+    arena = manifest_arena(measured)
+    check_size(len(data), arena, max_flash_kb, max_arena_kb)
+    return EdgeModel(data, ops, measured, arena)
+
+
+def presets_document(
+    metadata: ModelMetadata,
+    edge: EdgeModel,
+    presets: list[Preset],
+    window: int,
+    stem: str,
+    calibration: CalibrationAudio | None,
+) -> dict[str, Any]:
+    """``<stem>.presets.json``: every preset's cutoff and what it was measured at, and the file's figures."""
+    return {
+        "model_id": metadata.model_id,
+        "calibrated_on": (
+            f"int8 file via pymicro-wakeword, {calibration.source}"
+            if calibration
+            else "float model (artifact thresholds)"
+        ),
+        "sliding_window_size": window,
+        "flash_bytes": len(edge.data),
+        "arena_bytes_measured": edge.arena_measured,
+        "tensor_arena_size": edge.arena,
+        "ops": edge.ops,
+        "presets": {
+            p.name: {
+                "probability_cutoff": p.probability_cutoff,
+                "target_fa_per_hour": p.target_fa_per_hour,
+                "fa_per_hour": p.fa_per_hour,
+                "recall": p.recall,
+                "manifest": f"{stem}.{p.name}.json",
+            }
+            for p in presets
+        },
+    }
+
+
 @register_format(
     "esphome",
     suffix=".json",
@@ -181,14 +234,16 @@ def check_size(flash: int, arena: int, max_flash_kb: float | None, max_arena_kb:
         "max_flash_kb",
         "max_arena_kb",
     ),
+    roles=("sentry",),
+    bundle=True,
 )
 def export_esphome(
     model: Any,
-    metadata: dict[str, Any],
+    metadata: ModelMetadata,
     out_path: Path,
     *,
     features: Sequence[np.ndarray] | None = None,
-    calibration: EsphomeCalibration | None = None,
+    calibration: CalibrationAudio | None = None,
     author: str = DEFAULT_AUTHOR,
     website: str | None = None,
     languages: Sequence[str] = ("en",),
@@ -197,34 +252,29 @@ def export_esphome(
     max_arena_kb: float | None = None,
 ) -> Path:
     """ESPHome micro_wake_word: streaming INT8 .tflite + manifest v2 + sensitivity presets."""
-    from wakesmith.export.arena import manifest_arena, measure_arena
-    from wakesmith.export.cheader import embed_tflite_metadata
-    from wakesmith.export.oplist import check_ops
-    from wakesmith.export.tflite import convert_streaming_int8, stream_chunks
-
     out_path = Path(out_path)
     if out_path.suffix != ".json":
         raise ExportError(f"The esphome export writes a manifest: give a .json path, not {out_path.name}.")
     if not features:
         raise ExportError("The esphome export needs representative features (the features= option).")
-    window = int(sliding_window_size or (metadata.get("detector") or {}).get("smoothing_window", 1))
-    data = convert_streaming_int8(model, stream_chunks(features, model.stride))
-    ops = check_ops(data)
-    data = embed_tflite_metadata(data, metadata)
-    measured = measure_arena(data)
-    arena = manifest_arena(measured)
-    check_size(len(data), arena, max_flash_kb, max_arena_kb)
-
-    tflite = atomic_write_bytes(out_path.with_suffix(".tflite"), data)
+    window = int(sliding_window_size or metadata.detector.smoothing_window)
+    edge = convert_checked(model, metadata, features, max_flash_kb, max_arena_kb)
+    tflite = atomic_write_bytes(out_path.with_suffix(".tflite"), edge.data)
     presets = (
         calibrate_cutoffs(tflite, calibration, window) if calibration else presets_from_metadata(metadata)
     )
-    by_name = {p.name: p for p in presets}
-    default = by_name.get("default", presets[len(presets) // 2])
+    default = {p.name: p for p in presets}.get("default", presets[len(presets) // 2])
 
     def write_manifest(path: Path, cutoff: float) -> Path:
         doc = manifest(
-            metadata, tflite.name, cutoff, window, arena, author=author, website=website, languages=languages
+            metadata,
+            tflite.name,
+            cutoff,
+            window,
+            edge.arena,
+            author=author,
+            website=website,
+            languages=languages,
         )
         return atomic_write_json(path, doc)
 
@@ -232,29 +282,12 @@ def export_esphome(
         write_manifest(out_path.with_name(f"{out_path.stem}.{p.name}.json"), p.probability_cutoff)
     atomic_write_json(
         out_path.with_name(f"{out_path.stem}.presets.json"),
-        {
-            "model_id": metadata.get("model_id", ""),
-            "calibrated_on": (
-                f"int8 file via pymicro-wakeword, {calibration.source}"
-                if calibration
-                else "float model (artifact thresholds)"
-            ),
-            "sliding_window_size": window,
-            "flash_bytes": len(data),
-            "arena_bytes_measured": measured,
-            "tensor_arena_size": arena,
-            "ops": ops,
-            "presets": {
-                p.name: {
-                    "probability_cutoff": p.probability_cutoff,
-                    "target_fa_per_hour": p.target_fa_per_hour,
-                    "fa_per_hour": p.fa_per_hour,
-                    "recall": p.recall,
-                    "manifest": f"{out_path.stem}.{p.name}.json",
-                }
-                for p in presets
-            },
-        },
+        presets_document(metadata, edge, presets, window, out_path.stem, calibration),
     )
-    log.info("ESPHome model: %d bytes flash, arena %d measured / %d shipped", len(data), measured, arena)
+    log.info(
+        "ESPHome model: %d bytes flash, arena %d measured / %d shipped",
+        len(edge.data),
+        edge.arena_measured,
+        edge.arena,
+    )
     return write_manifest(out_path, default.probability_cutoff)

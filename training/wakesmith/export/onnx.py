@@ -5,15 +5,15 @@
 - Window model: input ``features`` float32 ``[B, T, D]`` (B dynamic, T = the window); output
   ``scores [B, 1]``.
 
-The metadata dict is stored as JSON in ``metadata_props['wakesmith']``, so the file alone is enough to
-run it. The file is written atomically and, by default, checked against torch with onnxruntime before
+The :class:`~wakesmith.metadata.ModelMetadata` is stored as JSON in ``metadata_props['wakesmith']``,
+so the file alone is enough to run it (after calibration, :meth:`Artifact.update_metadata` replaces that
+copy in place). The file is written atomically and, by default, checked against torch with onnxruntime before
 it replaces anything.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import tempfile
 import time
@@ -25,11 +25,13 @@ import numpy as np
 import onnx
 import torch
 
+from wakesmith.artifact import ONNX_FILE
 from wakesmith.errors import ExportError
 from wakesmith.export.formats import register_format
 from wakesmith.fsio import atomic_write_bytes
+from wakesmith.metadata import ModelMetadata, embed_in_onnx
 from wakesmith.models.base import ScoringGraph, StreamingWakeModel, WakeModel
-from wakesmith.runtime.info import FEATURES, METADATA_KEY, SCORES, io_names
+from wakesmith.runtime.graph import FEATURES, SCORES, io_names
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ MAX_STEPS = 1_000_000
 MAX_BATCH = 4096
 
 
-def _example(model: WakeModel, metadata: dict[str, Any], example_frames: int | None) -> torch.Tensor:
+def _example(model: WakeModel, metadata: ModelMetadata, example_frames: int | None) -> torch.Tensor:
     gen = torch.Generator().manual_seed(0)
     if isinstance(model, StreamingWakeModel):
         frames = example_frames or model.stride * EXAMPLE_STEPS
@@ -54,13 +56,22 @@ def _example(model: WakeModel, metadata: dict[str, Any], example_frames: int | N
                 f"example_frames must be a multiple of the stride {model.stride} (got {frames})."
             )
         return torch.randn(1, frames, model.input_dim, generator=gen)
-    frames = int(example_frames or metadata.get("window_frames") or 0)
+    frames = int(example_frames or metadata.window_frames or 0)
     if frames < 1:
         raise ExportError(
             "A window model needs its window length: put window_frames in the metadata "
             "or pass example_frames."
         )
     return torch.randn(EXAMPLE_BATCH, frames, model.input_dim, generator=gen)
+
+
+def _check_matches(model: WakeModel, metadata: ModelMetadata) -> None:
+    """The metadata must describe the graph being written: a file whose metadata lies cannot be run."""
+    if bool(model.streaming) != metadata.streaming:
+        kind = "a streaming" if metadata.streaming else "a window"
+        raise ExportError(f"The metadata describes {kind} model; {type(model).__name__} is not one.")
+    if int(model.stride) != metadata.stride:
+        raise ExportError(f"The metadata gives stride {metadata.stride}; the model's is {model.stride}.")
 
 
 def _export_proto(graph: ScoringGraph, features: torch.Tensor, *, dynamo: bool) -> onnx.ModelProto:
@@ -103,21 +114,6 @@ def _export_proto(graph: ScoringGraph, features: torch.Tensor, *, dynamo: bool) 
             return onnx.load(str(path))
 
 
-def _metadata_json(metadata: dict[str, Any]) -> str:
-    try:
-        return json.dumps(metadata, sort_keys=True)
-    except TypeError as exc:
-        raise ExportError(f"Model metadata must be JSON-serialisable: {exc}") from None
-
-
-def _embed(proto: onnx.ModelProto, metadata_json: str) -> None:
-    """Put the metadata JSON under ``METADATA_KEY``, replacing any earlier copy, keeping other props."""
-    kept = [p for p in proto.metadata_props if p.key != METADATA_KEY]
-    del proto.metadata_props[:]
-    proto.metadata_props.extend(kept)
-    proto.metadata_props.add(key=METADATA_KEY, value=metadata_json)
-
-
 def _strip_debug_info(proto: onnx.ModelProto) -> None:
     """Drop per-node debug metadata (source stack traces with local paths): smaller, reproducible files."""
     for node in proto.graph.node:
@@ -152,17 +148,17 @@ def _verify(proto: onnx.ModelProto, graph: ScoringGraph, features: torch.Tensor)
                 )
 
 
-@register_format("onnx", suffix=".onnx", options=("example_frames", "verify"))
+@register_format("onnx", suffix=".onnx", options=("example_frames", "verify"), artifact_file=ONNX_FILE)
 def export_onnx(
     model: WakeModel,
-    metadata: dict[str, Any],
+    metadata: ModelMetadata,
     out_path: Path | str,
     *,
     example_frames: int | None = None,
     verify: bool = True,
 ) -> Path:
     """ONNX (opset 18) for onnxruntime: sigmoid inside, state as inputs/outputs, metadata embedded."""
-    metadata_json = _metadata_json(metadata)
+    _check_matches(model, metadata)
     # Export a CPU copy in eval mode, so the caller's model (perhaps on a GPU, perhaps training) is untouched.
     net = copy.deepcopy(model).cpu().float().eval()
     graph = ScoringGraph(net).eval()
@@ -185,25 +181,8 @@ def export_onnx(
     )
 
     _strip_debug_info(proto)
-    _embed(proto, metadata_json)
+    embed_in_onnx(proto, metadata)
     proto.metadata_props.add(key=EXPORTER_KEY, value=exporter)
     if verify:
         _verify(proto, graph, features)
     return atomic_write_bytes(Path(out_path), proto.SerializeToString())
-
-
-def update_metadata(path: Path | str, metadata: dict[str, Any]) -> Path:
-    """Replace the metadata embedded in an exported ONNX file (after calibration, say), atomically.
-
-    The graph is untouched, so the file's scores stay exactly the ones that were measured.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"No ONNX file at {path} to update; export the model first.")
-    proto = onnx.load(str(path))
-    if not any(p.key == METADATA_KEY for p in proto.metadata_props):
-        raise ExportError(
-            f"{path} was not exported by wakesmith (no {METADATA_KEY!r} metadata); re-export it."
-        )
-    _embed(proto, _metadata_json(metadata))
-    return atomic_write_bytes(path, proto.SerializeToString())

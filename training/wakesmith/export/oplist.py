@@ -9,9 +9,8 @@ The flatbuffer is parsed with ``ai_edge_litert``'s generated schema (no TensorFl
 
 from __future__ import annotations
 
-from typing import Any
-
-from wakesmith.errors import ExportError, ToolMissingError
+from wakesmith.errors import ExportError
+from wakesmith.runtime.tflite import tflite_schema
 
 ESPHOME_OPS = frozenset(
     {
@@ -46,19 +45,9 @@ IDENTIFIER_SLICE = slice(4, 8)
 MIN_FLATBUFFER = 16
 
 
-def _schema() -> Any:
-    try:
-        from ai_edge_litert import schema_py_generated
-    except ImportError:
-        raise ToolMissingError(
-            "Reading TFLite files needs ai-edge-litert: pip install 'wakesmith[edge]'."
-        ) from None
-    return schema_py_generated
-
-
 def read_ops(data: bytes) -> list[str]:
     """Sorted unique op names used by any subgraph of the flatbuffer ``data`` (custom ops by their code)."""
-    schema = _schema()
+    schema = tflite_schema()
     if len(data) < MIN_FLATBUFFER or data[IDENTIFIER_SLICE] != FILE_IDENTIFIER:
         raise ExportError("Not a TFLite flatbuffer (no TFL3 file identifier); re-export the model.")
     try:

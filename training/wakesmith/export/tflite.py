@@ -1,165 +1,96 @@
-"""TFLite conversion of the sentry (TensorFlow converter, lazily imported) and the non-streaming formats.
+"""The ``tflite`` (float32) and ``tflite-int8`` formats, and the metadata every wakesmith ``.tflite`` carries.
 
-- :func:`convert_streaming_int8`: the ESPHome micro_wake_word model. Full-integer quantization with the
-  ring-buffer state quantized too (``_experimental_variable_quantization``: without it the state stays
-  float and DEQUANTIZE ops appear, which ESPHome does not register); int8 input, uint8 output.
-- Formats ``tflite`` (float32) and ``tflite-int8``: a stateless window ``[1, T, 40] → [1, T // 3]``
-  for TFLite projects that score whole windows.
-
-The representative data are real feature chunks fed in stream order, so the state variables see the
-values they hold on the device; one extra chunk spans the front end's full range (0–26), which pins
-the input scale at about 26/255 with zero point −128 as ESPHome expects.
+Both formats are a stateless window ``[1, T, 40] → [1, T // 3]`` (from the zero state) for TFLite
+projects that score whole windows; conversion is :mod:`wakesmith.quantize.tflite`. Every wakesmith
+``.tflite`` (these, and the streaming model inside ``esphome`` and ``c-header``) carries the artifact's
+metadata JSON in the flatbuffer's own ``metadata`` table (entry
+:data:`~wakesmith.metadata.TFLITE_METADATA_NAME`), which interpreters ignore, so the file alone tells
+what it is (:func:`wakesmith.runtime.tflite.read_tflite_metadata` reads it back).
 """
 
 from __future__ import annotations
 
-import logging
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from wakesmith.errors import ExportError, ToolMissingError
+from wakesmith.errors import ExportError
 from wakesmith.export.formats import register_format
-from wakesmith.export.tf_sentry import batch_function, make_streaming_module, sentry_weights
 from wakesmith.fsio import atomic_write_bytes
+from wakesmith.metadata import TFLITE_METADATA_NAME, ModelMetadata
+from wakesmith.runtime.tflite import tflite_schema
 
-log = logging.getLogger(__name__)
-
-FEATURE_MAX = 26.0
-"""Top of the micro front end's feature range (pymicro-features: raw uint16 / 25.6)."""
-SIGNATURE = "serving_default"
-REPRESENTATIVE_CHUNKS = 10_000
-"""Stream steps used at most to calibrate quantization ranges (5 minutes of audio)."""
-REPRESENTATIVE_WINDOWS = 300
-"""Windows used at most to calibrate the non-streaming int8 model."""
+FILE_IDENTIFIER = b"TFL3"
 DEFAULT_WINDOW_FRAMES = 147
 """Non-streaming window: 1.47 s, a multiple of the stride 3 (the 1.5 s training window, rounded down)."""
 
 
-def import_tensorflow() -> Any:
-    """TensorFlow, or a :class:`ToolMissingError` saying which extra installs it."""
-    try:
-        import tensorflow as tf
-    except ImportError:
-        raise ToolMissingError(
-            "TFLite and ESPHome exports need TensorFlow: pip install 'wakesmith[edge]'."
-        ) from None
-    return tf
+def embed_tflite_metadata(data: bytes, metadata: ModelMetadata) -> bytes:
+    """``data`` with ``metadata`` (JSON) in the flatbuffer's metadata table, replacing an earlier copy."""
+    import flatbuffers  # comes with ai-edge-litert (the edge extra)
+
+    schema = tflite_schema()
+    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    blob = metadata.to_json().encode()
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(blob, dtype=np.uint8)
+    buffers = list(model.buffers or [])
+    old = [m for m in (model.metadata or []) if _name(m) == TFLITE_METADATA_NAME]
+    if old and old[-1].buffer == len(buffers) - 1:
+        buffers.pop()  # our earlier copy is the last buffer: drop it rather than leave it orphaned
+    model.buffers = [*buffers, buffer]
+    entry = schema.MetadataT()
+    entry.name = TFLITE_METADATA_NAME
+    entry.buffer = len(model.buffers) - 1
+    kept = [m for m in (model.metadata or []) if _name(m) != TFLITE_METADATA_NAME]
+    model.metadata = [*kept, entry]
+    builder = flatbuffers.Builder(len(data) + len(blob) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
+    return bytes(builder.Output())
 
 
-def range_chunk(stride: int, dim: int) -> np.ndarray:
-    """A ``[stride, dim]`` ramp from 0 to :data:`FEATURE_MAX`: pins the input quantization range."""
-    return np.linspace(0.0, FEATURE_MAX, stride * dim, dtype=np.float32).reshape(stride, dim)
-
-
-def stream_chunks(features: Sequence[np.ndarray], stride: int, limit: int = REPRESENTATIVE_CHUNKS) -> list:
-    """Cut feature sequences ``[T, D]`` into ``[stride, D]`` chunks in stream order (at most ``limit``)."""
-    chunks: list[np.ndarray] = []
-    for f in features:
-        usable = len(f) - len(f) % stride
-        chunks.extend(f[i : i + stride] for i in range(0, usable, stride))
-        if len(chunks) >= limit:
-            break
-    return chunks[:limit]
-
-
-def _representative(samples: Sequence[np.ndarray]) -> Callable[[], Iterator[list[np.ndarray]]]:
-    def gen() -> Iterator[list[np.ndarray]]:
-        for s in samples:
-            yield [np.asarray(s, dtype=np.float32)[np.newaxis]]
-
-    return gen
-
-
-def _converter_int8(tf: Any, converter: Any, samples: Sequence[np.ndarray], *, output_uint8: bool) -> None:
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.uint8 if output_uint8 else tf.int8
-    converter.representative_dataset = _representative(samples)
-
-
-def convert_streaming_int8(model: Any, chunks: Sequence[np.ndarray]) -> bytes:
-    """The ESPHome streaming flatbuffer of a trained ``sentry_tcn``, calibrated on ``chunks``."""
-    tf = import_tensorflow()
-    weights = sentry_weights(model)
-    if not chunks:
-        raise ExportError("Quantization needs representative feature chunks; none were given.")
-    module = make_streaming_module(weights)
-    samples = [range_chunk(weights.stride, weights.input_dim), *chunks]
-    with tempfile.TemporaryDirectory() as tmp:
-        tf.saved_model.save(module, tmp, signatures={SIGNATURE: module.serve})
-        converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=[SIGNATURE])
-        converter.experimental_enable_resource_variables = True
-        converter._experimental_variable_quantization = True
-        _converter_int8(tf, converter, samples, output_uint8=True)
-        try:
-            return bytes(converter.convert())
-        except Exception as exc:  # the converter raises untyped errors
-            raise ExportError(f"TensorFlow could not convert the streaming sentry: {exc}") from exc
-
-
-def convert_window(model: Any, frames: int, windows: Sequence[np.ndarray] | None) -> bytes:
-    """A stateless window model; float32 when ``windows`` is None, else int8 calibrated on them."""
-    tf = import_tensorflow()
-    weights = sentry_weights(model)
-    fn = batch_function(weights, frames)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()])
-    if windows is not None:
-        if not windows:
-            raise ExportError("Quantization needs representative feature windows; none were given.")
-        ramp = np.linspace(0.0, FEATURE_MAX, frames * weights.input_dim, dtype=np.float32)
-        samples = [ramp.reshape(frames, weights.input_dim), *windows]
-        _converter_int8(tf, converter, samples, output_uint8=False)
-    try:
-        return bytes(converter.convert())
-    except Exception as exc:  # the converter raises untyped errors
-        raise ExportError(f"TensorFlow could not convert the sentry window model: {exc}") from exc
-
-
-def feature_windows(features: Sequence[np.ndarray], frames: int, limit: int = REPRESENTATIVE_WINDOWS) -> list:
-    """Consecutive ``[frames, D]`` windows cut from feature sequences (a short one is zero-padded)."""
-    out: list[np.ndarray] = []
-    for f in features:
-        if len(f) < frames:
-            f = np.concatenate([np.zeros((frames - len(f), f.shape[1]), np.float32), f])
-        out.extend(f[i : i + frames].astype(np.float32) for i in range(0, len(f) - frames + 1, frames))
-    return out[:limit]
+def _name(entry: Any) -> str:
+    name = entry.name
+    return name.decode() if isinstance(name, bytes) else str(name)
 
 
 def _window_export(
-    model: Any, metadata: dict[str, Any], out_path: Path, window_frames: int | None, quantize: bool, **kw: Any
+    model: Any,
+    metadata: ModelMetadata,
+    out_path: Path,
+    window_frames: int | None,
+    features: Sequence[np.ndarray] | None,
+    *,
+    quantize: bool,
 ) -> Path:
+    from wakesmith.quantize.tflite import convert_window, feature_windows
+
     frames = int(window_frames or DEFAULT_WINDOW_FRAMES)
-    features: Sequence[np.ndarray] = kw.get("features") or []
-    windows = feature_windows(features, frames) if quantize else None
+    windows = feature_windows(features or [], frames) if quantize else None
     if quantize and not windows:
         raise ExportError("The tflite-int8 export needs representative features (the features= option).")
     data = convert_window(model, frames, windows)
-    from wakesmith.export.cheader import embed_tflite_metadata
-
     return atomic_write_bytes(out_path, embed_tflite_metadata(data, metadata))
 
 
-@register_format("tflite", suffix=".tflite", options=("window_frames",))
+@register_format("tflite", suffix=".tflite", options=("window_frames",), roles=("sentry",))
 def export_tflite(
-    model: Any, metadata: dict[str, Any], out_path: Path, *, window_frames: int | None = None
+    model: Any, metadata: ModelMetadata, out_path: Path, *, window_frames: int | None = None
 ) -> Path:
     """TFLite float32, stateless window [1, T, 40] → per-step probabilities [1, T // 3]."""
-    return _window_export(model, metadata, Path(out_path), window_frames, quantize=False)
+    return _window_export(model, metadata, Path(out_path), window_frames, None, quantize=False)
 
 
-@register_format("tflite-int8", suffix=".tflite", options=("window_frames", "features"))
+@register_format("tflite-int8", suffix=".tflite", options=("window_frames", "features"), roles=("sentry",))
 def export_tflite_int8(
     model: Any,
-    metadata: dict[str, Any],
+    metadata: ModelMetadata,
     out_path: Path,
     *,
     window_frames: int | None = None,
     features: Sequence[np.ndarray] | None = None,
 ) -> Path:
     """TFLite full-integer (int8 in and out), stateless window, calibrated on representative features."""
-    return _window_export(model, metadata, Path(out_path), window_frames, quantize=True, features=features)
+    return _window_export(model, metadata, Path(out_path), window_frames, features, quantize=True)

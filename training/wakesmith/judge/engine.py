@@ -16,7 +16,7 @@ import numpy as np
 from wakesmith.errors import ConfigError
 from wakesmith.judge.settings import ModelSettings
 from wakesmith.registry import did_you_mean
-from wakesmith.runtime import ModelInfo, OnnxBackend, WindowScorer
+from wakesmith.runtime import OnnxBackend, WindowScorer
 from wakesmith.runtime.detector import Detection, Detector
 
 log = logging.getLogger(__name__)
@@ -41,23 +41,23 @@ class JudgeModel:
 
     def __init__(self, settings: ModelSettings, *, threads: int = 1) -> None:
         self.backend = OnnxBackend.load(settings.path, threads=threads)
-        self.info = ModelInfo.from_metadata(self.backend.metadata)
-        if self.info.streaming:
+        self.metadata = self.backend.metadata
+        if self.metadata.streaming:
             raise ConfigError(
                 f"{settings.path} is a streaming (sentry) model; the Judge serves judge (window) models."
             )
-        self.name = settings.name or self.info.model_id or Path(settings.path).stem
+        self.name = settings.name or self.metadata.model_id or Path(settings.path).stem
         self.languages = list(settings.languages)
         self.threshold = (
-            settings.threshold if settings.threshold is not None else self.info.threshold(settings.preset)
+            settings.threshold if settings.threshold is not None else self.metadata.threshold(settings.preset)
         )
-        self.detector_cfg = self.info.detector.model_copy(update={"threshold": self.threshold})
+        self.detector_cfg = self.metadata.detector.model_copy(update={"threshold": self.threshold})
         # One scorer for buffer verification: score_buffer keeps no state between calls.
         self._verifier = WindowScorer(self.backend)
 
     @property
     def phrase(self) -> str:
-        return self.info.phrase
+        return self.metadata.phrase
 
     def verify(self, audio: np.ndarray) -> Verdict:
         """Score a trigger buffer (float32 16 kHz mono) and decide."""

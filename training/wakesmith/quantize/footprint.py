@@ -35,8 +35,8 @@ def esphome_footprint(model: WakeModel) -> Footprint:
     """Flash and shipped arena of ``model`` as an ESPHome file (converts a copy; needs the edge extra)."""
     import copy
 
-    from wakesmith.export.arena import manifest_arena, measure_arena
-    from wakesmith.export.tflite import FEATURE_MAX, convert_streaming_int8
+    from wakesmith.quantize.arena import manifest_arena, measure_arena
+    from wakesmith.quantize.tflite import FEATURE_MAX, convert_streaming_int8
 
     probe = copy.deepcopy(model).cpu().float().eval()
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""Runtime: run exported models on audio (backends, scorers) with onnxruntime only, no torch.
+"""Runtime: run exported models on audio (backends, scorers); onnxruntime is enough, no torch.
 
 >>> backend = load_backend("model.onnx")          # doctest: +SKIP
 >>> scores = make_scorer(backend).push(audio)     # doctest: +SKIP
@@ -12,16 +12,16 @@ from wakesmith.runtime.backends import (
     fake_metadata,
     load_backend,
 )
-from wakesmith.runtime.info import ModelInfo
 from wakesmith.runtime.scorers import Scorer, StreamingScorer, WindowScorer, make_scorer
+from wakesmith.runtime.tflite import TfliteBackend
 
 __all__ = [
     "Backend",
     "FakeBackend",
-    "ModelInfo",
     "OnnxBackend",
     "Scorer",
     "StreamingScorer",
+    "TfliteBackend",
     "TorchBackend",
     "WindowScorer",
     "fake_metadata",

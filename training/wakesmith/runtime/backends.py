@@ -1,15 +1,16 @@
-"""Backends: one small interface (``load``, ``forward``) over onnxruntime, torch and a scripted fake.
+"""Backends: one small interface (``load``, ``forward``) over onnxruntime, torch, TFLite and a fake.
 
-Every backend speaks the graph interface of :mod:`wakesmith.runtime.info`: feeds ``features`` (and
-``state_i`` for streaming models), returns ``scores`` (probabilities; and ``next_state_i``). Scorers
-only see this interface, so an exported file is measured exactly as it will run.
+Every backend speaks the graph interface of :mod:`wakesmith.runtime.graph`: feeds ``features`` (and
+``state_i`` for streaming models), returns ``scores`` (probabilities; and ``next_state_i``), and
+carries the file's :class:`~wakesmith.metadata.ModelMetadata`. Scorers only see this interface, so
+an exported file is measured exactly as it will run.
 
-torch is imported lazily, inside :class:`TorchBackend`: the Judge runs with onnxruntime only.
+torch is imported lazily, inside :class:`TorchBackend`, and the TFLite interpreter inside
+:mod:`wakesmith.runtime.tflite`: the Judge runs with onnxruntime only.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +20,10 @@ import numpy as np
 import onnxruntime as ort
 
 from wakesmith.artifact import Artifact
+from wakesmith.config import DetectorConfig, FeatureConfig, ModelConfig
 from wakesmith.errors import ArtifactError
-from wakesmith.runtime.info import FEATURES, METADATA_KEY, SCORES, ModelInfo, io_names, state_output
+from wakesmith.metadata import ONNX_METADATA_KEY, ModelMetadata
+from wakesmith.runtime.graph import FEATURES, SCORES, graph_names, io_names, state_output
 
 if TYPE_CHECKING:
     from torch import nn
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ONNX_SUFFIX = ".onnx"
 TORCH_SUFFIX = ".pt"
+TFLITE_SUFFIX = ".tflite"
 
 Feeds = dict[str, np.ndarray]
 
@@ -37,7 +41,7 @@ Feeds = dict[str, np.ndarray]
 class Backend(Protocol):
     """A loaded model: its metadata, its input/output names, and ``forward(feeds) -> outputs``."""
 
-    metadata: dict[str, Any]
+    metadata: ModelMetadata
     input_names: list[str]
     output_names: list[str]
 
@@ -49,7 +53,7 @@ class Backend(Protocol):
 class OnnxBackend:
     """onnxruntime on the CPU; metadata comes from the file's ``metadata_props``."""
 
-    def __init__(self, session: ort.InferenceSession, metadata: dict[str, Any]) -> None:
+    def __init__(self, session: ort.InferenceSession, metadata: ModelMetadata) -> None:
         self.session = session
         self.metadata = metadata
         self.input_names = [i.name for i in session.get_inputs()]
@@ -69,18 +73,18 @@ class OnnxBackend:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors for corrupt files
             raise ArtifactError(f"{path} is not a loadable ONNX model: {exc}") from None
-        raw = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+        raw = session.get_modelmeta().custom_metadata_map.get(ONNX_METADATA_KEY)
         if raw is None:
             raise ArtifactError(
-                f"{path} carries no wakesmith metadata ({METADATA_KEY!r} in metadata_props); "
+                f"{path} carries no wakesmith metadata ({ONNX_METADATA_KEY!r} in metadata_props); "
                 "only files exported by wakesmith can be run."
             )
-        backend = cls(session, json.loads(raw))
-        info = ModelInfo.from_metadata(backend.metadata)
-        if backend.input_names != info.input_names or backend.output_names != info.output_names:
+        backend = cls(session, ModelMetadata.from_json(raw, source=str(path)))
+        inputs, outputs = graph_names(backend.metadata)
+        if backend.input_names != inputs or backend.output_names != outputs:
             raise ArtifactError(
                 f"{path} has inputs {backend.input_names} and outputs {backend.output_names}, "
-                f"but its metadata describes {info.input_names} → {info.output_names}; re-export it."
+                f"but its metadata describes {inputs} → {outputs}; re-export it."
             )
         return backend
 
@@ -92,7 +96,7 @@ class OnnxBackend:
 class TorchBackend:
     """A torch ``WakeModel`` behind the same feeds and outputs as its ONNX graph (sigmoid included)."""
 
-    def __init__(self, model: nn.Module, metadata: dict[str, Any]) -> None:
+    def __init__(self, model: nn.Module, metadata: ModelMetadata) -> None:
         from wakesmith.models.base import ScoringGraph, StreamingWakeModel, WakeModel
 
         if not isinstance(model, WakeModel):
@@ -125,14 +129,9 @@ class TorchBackend:
             raise ArtifactError(
                 f"{weights} is not a wakesmith checkpoint (expected state_dict and metadata)."
             )
-        metadata = payload["metadata"]
-        info = ModelInfo.from_metadata(metadata)
-        spec = metadata.get("model") or {}
-        if "name" not in spec:
-            raise ArtifactError(
-                f"{weights} metadata does not name its model architecture; retrain or re-save it."
-            )
-        model = create_model(spec["name"], create_frontend(info.features).dim, **spec.get("params", {}))
+        metadata = ModelMetadata.load(payload["metadata"], source=str(weights))
+        spec = metadata.model
+        model = create_model(spec.name, create_frontend(metadata.features).dim, **spec.params)
         model.load_state_dict(payload["state_dict"])
         return cls(model, metadata)
 
@@ -153,28 +152,36 @@ class TorchBackend:
         return {name: t.numpy() for name, t in zip(self.output_names, tensors, strict=True)}
 
 
-def fake_metadata(role: str = "judge", **overrides: Any) -> dict[str, Any]:
-    """Minimal valid metadata for a :class:`FakeBackend`: a 1.5 s log-mel judge or a micro sentry."""
+def fake_metadata(role: str = "judge", **overrides: Any) -> ModelMetadata:
+    """Valid metadata for a :class:`FakeBackend`: a 1.5 s log-mel judge or a micro sentry. ``overrides``
+    replace top-level keys and go through the same validation as a file's metadata."""
     if role == "sentry":
-        meta: dict[str, Any] = {
-            "role": "sentry",
-            "phrase": "hey fake",
-            "features": {"name": "micro"},
-            "streaming": True,
-            "stride": 3,
-            "state_shapes": [[1, 1, 1]],
-        }
+        meta = ModelMetadata(
+            model_id="fake-sentry",
+            role="sentry",
+            phrase="hey fake",
+            features=FeatureConfig(name="micro"),
+            model=ModelConfig(name="sentry_tcn"),
+            streaming=True,
+            stride=3,
+            state_shapes=[[1, 1, 1]],
+            detector=DetectorConfig(),
+        )
     else:
-        meta = {
-            "role": "judge",
-            "phrase": "hey fake",
-            "features": {"name": "logmel", "window_ms": 25.0},
-            "streaming": False,
-            "stride": 1,
-            "window_frames": 148,
-        }
-    meta |= {"model_id": f"fake-{role}", "detector": {}, "thresholds": []}
-    return meta | overrides
+        meta = ModelMetadata(
+            model_id="fake-judge",
+            role="judge",
+            phrase="hey fake",
+            features=FeatureConfig(name="logmel", window_ms=25.0),
+            model=ModelConfig(name="judge_resnet"),
+            streaming=False,
+            stride=1,
+            window_frames=148,
+            detector=DetectorConfig(),
+        )
+    if not overrides:
+        return meta
+    return ModelMetadata.load(meta.model_dump(mode="json") | overrides, source=f"fake {role}")
 
 
 class FakeBackend:
@@ -184,13 +191,12 @@ class FakeBackend:
     def __init__(
         self,
         scores: Sequence[float] | np.ndarray,
-        metadata: dict[str, Any] | None = None,
+        metadata: ModelMetadata | None = None,
         *,
         after: float = 0.0,
     ) -> None:
         self.metadata = metadata if metadata is not None else fake_metadata()
-        self.info = ModelInfo.from_metadata(self.metadata)
-        self.input_names, self.output_names = self.info.input_names, self.info.output_names
+        self.input_names, self.output_names = graph_names(self.metadata)
         self.script = np.asarray(scores, dtype=np.float32).ravel()
         self.after = after
         self.consumed = 0
@@ -200,23 +206,29 @@ class FakeBackend:
     def forward(self, feeds: Feeds) -> Feeds:
         self.calls.append(feeds)
         x = feeds[FEATURES]
-        n = x.shape[1] // self.info.stride if self.info.streaming else x.shape[0]
+        n = x.shape[1] // self.metadata.stride if self.metadata.streaming else x.shape[0]
         taken = self.script[self.consumed : self.consumed + n]
         taken = np.concatenate([taken, np.full(n - len(taken), self.after, dtype=np.float32)])
         self.consumed += n
-        if not self.info.streaming:
+        if not self.metadata.streaming:
             return {SCORES: taken.reshape(n, 1)}
         states = {state_output(i): feeds[name] for i, name in enumerate(self.input_names[1:])}
         return {SCORES: taken.reshape(1, n), **states}
 
 
 def load_backend(path: Path | str, *, threads: int | None = None) -> Backend:
-    """Open a model by suffix: ``.onnx`` → onnxruntime; ``.pt`` or a model folder → torch."""
+    """Open a model by suffix: ``.onnx`` → onnxruntime; ``.tflite`` → the TFLite interpreter (edge
+    extra); ``.pt`` or a model folder → torch."""
     path = Path(path)
     if path.suffix == ONNX_SUFFIX:
         return OnnxBackend.load(path, threads=threads)
+    if path.suffix == TFLITE_SUFFIX:
+        from wakesmith.runtime.tflite import TfliteBackend
+
+        return TfliteBackend.load(path, threads=threads)
     if path.suffix == TORCH_SUFFIX or path.is_dir():
         return TorchBackend.load(path)
     raise ArtifactError(
-        f"Cannot run {path}: expected a {ONNX_SUFFIX} file, a {TORCH_SUFFIX} file or a model folder."
+        f"Cannot run {path}: expected a {ONNX_SUFFIX} file, a {TFLITE_SUFFIX} file, a {TORCH_SUFFIX} file "
+        "or a model folder."
     )

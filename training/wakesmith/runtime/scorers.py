@@ -11,15 +11,16 @@ Step ``i`` of either scorer is complete at audio time ``first_end_s + i * step_s
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import ArtifactError, ConfigError
 from wakesmith.features import Frontend, as_float_audio, create_frontend
+from wakesmith.metadata import ModelMetadata
 from wakesmith.runtime.backends import Backend
-from wakesmith.runtime.info import FEATURES, SCORES, ModelInfo, state_input, state_output
+from wakesmith.runtime.graph import FEATURES, SCORES, state_input, state_output
 
 DEFAULT_BLOCK_STEPS = 500
 """Streaming steps per backend call when a chunk completes many (a one-hour file in ~240 calls)."""
@@ -32,7 +33,7 @@ _EMPTY = np.zeros(0, dtype=np.float32)
 class Scorer(Protocol):
     """What detectors, evaluation and servers use: push audio, get scores at a fixed step."""
 
-    info: ModelInfo
+    metadata: ModelMetadata
 
     @property
     def step_seconds(self) -> float: ...
@@ -47,6 +48,14 @@ class Scorer(Protocol):
     def score(self, audio: np.ndarray) -> np.ndarray: ...
 
 
+@runtime_checkable
+class StatefulBackend(Protocol):
+    """A backend that keeps a streaming model's state inside (a TFLite file's resource variables)
+    instead of taking it as inputs: ``reset`` starts a fresh stream."""
+
+    def reset(self) -> None: ...
+
+
 class StreamingScorer:
     """Scores a streaming (sentry) model step by step; see the module docstring."""
 
@@ -54,15 +63,17 @@ class StreamingScorer:
         self, backend: Backend, *, frontend: Frontend | None = None, block_steps: int = DEFAULT_BLOCK_STEPS
     ) -> None:
         self.backend = backend
-        self.info = ModelInfo.from_metadata(backend.metadata)
-        if not self.info.streaming:
+        self.metadata = backend.metadata
+        if not self.metadata.streaming:
             raise ArtifactError(
-                f"Model {self.info.model_id!r} is a window model: score it with WindowScorer."
+                f"Model {self.metadata.model_id!r} is a window model: score it with WindowScorer."
             )
         if block_steps < 1:
             raise ConfigError(f"block_steps must be at least 1 (got {block_steps}).")
-        self.frontend = frontend or create_frontend(self.info.features)
+        self.frontend = frontend or create_frontend(self.metadata.features)
         self.block_steps = block_steps
+        # State tensors the backend takes as inputs (none when it keeps the state inside).
+        self._state_shapes = self.metadata.state_shapes if len(backend.input_names) > 1 else []
         self._stream = self.frontend.stream()
         self._pending = np.zeros((0, self.frontend.dim), dtype=np.float32)
         self._state: list[np.ndarray] = []
@@ -70,25 +81,27 @@ class StreamingScorer:
 
     @property
     def step_seconds(self) -> float:
-        return self.info.stride * self.frontend.hop_samples / SAMPLE_RATE
+        return self.metadata.stride * self.frontend.hop_samples / SAMPLE_RATE
 
     @property
     def first_end_s(self) -> float:
-        last_frame_start = (self.info.stride - 1) * self.frontend.hop_samples
+        last_frame_start = (self.metadata.stride - 1) * self.frontend.hop_samples
         return (last_frame_start + self.frontend.window_samples) / SAMPLE_RATE
 
     def reset(self) -> None:
         """Start a new stream: front end, pending frames and model state back to zero."""
         self._stream.reset()
         self._pending = np.zeros((0, self.frontend.dim), dtype=np.float32)
-        self._state = [np.zeros(shape, dtype=np.float32) for shape in self.info.state_shapes]
+        self._state = [np.zeros(shape, dtype=np.float32) for shape in self._state_shapes]
+        if isinstance(self.backend, StatefulBackend):
+            self.backend.reset()
 
     def push(self, audio: np.ndarray) -> np.ndarray:
         """Consume a chunk of audio (any length); return the scores of the steps it completed."""
         frames = self._stream.push(as_float_audio(audio))
         if len(frames):
             self._pending = np.concatenate([self._pending, frames.astype(np.float32, copy=False)])
-        stride = self.info.stride
+        stride = self.metadata.stride
         n_steps = len(self._pending) // stride
         scores = []
         for start in range(0, n_steps, self.block_steps):
@@ -127,19 +140,19 @@ class WindowScorer:
         batch_windows: int = DEFAULT_BATCH_WINDOWS,
     ) -> None:
         self.backend = backend
-        self.info = ModelInfo.from_metadata(backend.metadata)
-        if self.info.streaming or self.info.window_frames is None:
+        self.metadata = backend.metadata
+        if self.metadata.streaming or self.metadata.window_frames is None:
             raise ArtifactError(
-                f"Model {self.info.model_id!r} is a streaming model: score it with StreamingScorer."
+                f"Model {self.metadata.model_id!r} is a streaming model: score it with StreamingScorer."
             )
-        hop_s = self.info.detector.judge_hop_ms / 1000 if hop_s is None else hop_s
+        hop_s = self.metadata.detector.judge_hop_ms / 1000 if hop_s is None else hop_s
         self.hop_samples = round(hop_s * SAMPLE_RATE)
         if self.hop_samples < 1 or batch_windows < 1:
             raise ConfigError(
                 f"The judge hop ({hop_s} s) and batch_windows ({batch_windows}) must be positive."
             )
-        self.frontend = frontend or create_frontend(self.info.features)
-        self.window_frames = self.info.window_frames
+        self.frontend = frontend or create_frontend(self.metadata.features)
+        self.window_frames: int = self.metadata.window_frames
         self.window_samples = window_samples_for(self.frontend, self.window_frames)
         self.batch_windows = batch_windows
         # Window k ends at sample k * hop; the first one is the first that holds a whole window.
@@ -213,8 +226,7 @@ def make_scorer(
     backend: Backend, *, frontend: Frontend | None = None, hop_s: float | None = None
 ) -> StreamingScorer | WindowScorer:
     """The scorer the backend's metadata calls for (``hop_s`` applies to window models only)."""
-    info = ModelInfo.from_metadata(backend.metadata)
-    if info.streaming:
+    if backend.metadata.streaming:
         if hop_s is not None:
             raise ConfigError(
                 "hop_s applies to window (judge) models; a streaming model's step is its stride."

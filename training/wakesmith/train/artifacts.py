@@ -1,4 +1,9 @@
-"""Turn a finished training into a model artifact: weights, recipe, metadata and the ONNX file."""
+"""Turn a finished training into a model artifact: its metadata, weights, recipe and licences.
+
+The ONNX file and ``metadata.json`` come after (:func:`wakesmith.api.train`): the ONNX export is the
+export stage's, and ``metadata.json`` is written last, so a folder without it is an interrupted save
+and is never listed as a model.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,6 @@ import torch
 from wakesmith.artifact import LICENCES_FILE, Artifact, ModelMetadata, new_model_id, write_licences
 from wakesmith.config import SAMPLE_RATE, Recipe
 from wakesmith.data.store import ClipStore
-from wakesmith.events import Emitter
-from wakesmith.export.onnx import export_onnx
 from wakesmith.features import create_frontend
 from wakesmith.fsio import atomic_path
 from wakesmith.home import Home
@@ -43,20 +46,16 @@ def describe(model: WakeModel, recipe: Recipe, model_id: str, *, lineage: str) -
 
 
 def save_trained(
-    recipe: Recipe, result: FitResult, store: ClipStore, home: Home, emitter: Emitter
+    recipe: Recipe, result: FitResult, store: ClipStore, home: Home
 ) -> tuple[Artifact, ModelMetadata]:
-    """Write the artifact folder. Files appear atomically; metadata.json is written last, so a folder
-    without it is an interrupted save and is never listed as a model."""
+    """Write the artifact folder's weights, recipe and licences (atomically), not yet ``metadata.json``."""
     model_id = new_model_id(recipe)
     artifact = Artifact(home.models / model_id)
     artifact.path.mkdir(parents=True, exist_ok=False)
     meta = describe(result.model, recipe, model_id, lineage=store.lineage_hash(recipe.dataset_name))
 
     with atomic_path(artifact.weights_path) as tmp:
-        torch.save({"state_dict": result.model.state_dict(), "metadata": meta.runtime_dict()}, tmp)
+        torch.save({"state_dict": result.model.state_dict(), "metadata": meta.model_dump(mode="json")}, tmp)
     artifact.save_recipe(recipe)
-    export_onnx(result.model, meta.runtime_dict(), artifact.onnx_path)
     write_licences(artifact.path / LICENCES_FILE, recipe.dataset_name, store.clips(recipe.dataset_name))
-    artifact.save_metadata(meta)
-    emitter.saved(STAGE, str(artifact.path))
     return artifact, meta

@@ -128,11 +128,6 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
     data.setup("fit")
     steps_per_epoch = -(-len(data.train_dataloader().sampler) // recipe.train.batch_size)  # type: ignore[arg-type]
     model = build_model(recipe)
-    if recipe.size_target.max_flash_kb is not None or recipe.size_target.max_arena_kb is not None:
-        from wakesmith.quantize.footprint import size_target_warning
-
-        if (message := size_target_warning(model, recipe.size_target)) is not None:
-            emitter.warning(STAGE, message)
     task = WakeWordTask(
         model,
         recipe,
@@ -163,7 +158,7 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
 
         callbacks.append(EMAWeightAveraging(decay=recipe.train.ema_decay))
     if recipe.qat.enabled:
-        from wakesmith.quantize.qat import QatCallback
+        from wakesmith.train.qat import QatCallback
 
         callbacks.append(QatCallback(recipe.qat.start_epoch))
 
@@ -192,7 +187,7 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
         best_path = resume
     load_weights(model, best_path)
     if recipe.qat.enabled:
-        from wakesmith.quantize.qat import strip_qat
+        from wakesmith.train.qat import strip_qat
 
         model = strip_qat(model)  # back to the plain architecture the artifact and exporters load
     model.eval()

@@ -1,25 +1,29 @@
-"""Run an exported ESPHome model the way ESPHome does, through ``pymicro-wakeword``.
+"""Run an exported ESPHome model the way ESPHome does, through ``pymicro-wakeword``: a :class:`Scorer`.
 
 ``pymicro-wakeword`` is the TFLite runtime and TFLite-Micro front end of Home Assistant's voice stack,
 quantizing features and dequantizing the uint8 output exactly as micro_wake_word does. wakesmith uses
 it to prove an export loads and detects, to compare it with torch, and to calibrate the cutoff on the
-INT8 file itself. Probabilities are read per inference (a sliding window of 1); the manifest's window
-is applied by the detector, as on the device.
+INT8 file itself. It brings its own front end, so it is a scorer (audio in, one probability per step
+out, on the same time grid as :class:`~wakesmith.runtime.scorers.StreamingScorer`), not a backend;
+:class:`~wakesmith.runtime.tflite.TfliteBackend` runs the same file behind the backend interface.
+Probabilities are read per inference (a sliding window of 1); the manifest's window is applied by the
+detector, as on the device.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import soundfile as sf
 
 from wakesmith.config import SAMPLE_RATE
-from wakesmith.errors import ToolMissingError
-from wakesmith.features import as_pcm16
+from wakesmith.errors import ArtifactError, ToolMissingError
+from wakesmith.features import as_pcm16, create_frontend
+from wakesmith.metadata import ModelMetadata
+from wakesmith.runtime.tflite import read_tflite_metadata
 
 BLOCK_SECONDS = 60.0
 """Long recordings are read and pushed in blocks of this length."""
@@ -37,6 +41,11 @@ class MicroWakeWordScorer:
                 "Running ESPHome models on the host needs pymicro-wakeword: pip install 'wakesmith[edge]'."
             ) from None
         lib = next(iter(Path(_MODULE_LIB_DIR).glob("*tensorflowlite_c.*")))
+        metadata = read_tflite_metadata(Path(tflite_path).read_bytes())
+        if metadata is None or not metadata.streaming or metadata.features.name != "micro":
+            raise ArtifactError(f"{tflite_path} is not a wakesmith ESPHome (streaming micro) model.")
+        self.metadata: ModelMetadata = metadata
+        self._frontend = create_frontend(metadata.features)
         self._features_cls = MicroWakeWordFeatures
         self.model = MicroWakeWord(
             Path(tflite_path).stem,
@@ -50,6 +59,15 @@ class MicroWakeWordScorer:
         self.features = MicroWakeWordFeatures()
         self.seconds_in_model = 0.0
         """Wall time spent in the front end and the interpreter (for CPU-per-hour figures)."""
+
+    @property
+    def step_seconds(self) -> float:
+        return self.metadata.stride * self._frontend.hop_samples / SAMPLE_RATE
+
+    @property
+    def first_end_s(self) -> float:
+        last_frame_start = (self.metadata.stride - 1) * self._frontend.hop_samples
+        return (last_frame_start + self._frontend.window_samples) / SAMPLE_RATE
 
     def reset(self) -> None:
         """Start a new stream (pymicro-wakeword reloads the interpreter to clear its variables)."""
@@ -81,18 +99,3 @@ class MicroWakeWordScorer:
         )
         parts = [self.push(b) for b in blocks]
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
-
-
-def torch_step_probabilities(
-    model: Any, frontend: Callable[[np.ndarray], np.ndarray], audio: np.ndarray
-) -> np.ndarray:
-    """The float torch streaming model's probability per step on ``audio``, aligned with
-    :meth:`MicroWakeWordScorer.score` (whole strides from the first frame, a fresh stream): what an
-    INT8 file is compared with."""
-    import torch
-
-    feats = frontend(audio)
-    feats = feats[: len(feats) - len(feats) % model.stride]
-    with torch.no_grad():
-        logits, _ = model.forward_stream(torch.from_numpy(feats)[None], model.initial_state(1))
-    return torch.sigmoid(logits)[0].numpy()
