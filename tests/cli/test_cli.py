@@ -70,3 +70,14 @@ def test_dataset_scan_reports_bad_files_and_keeps_good_ones(
     clips = ClipStore(Home.resolve(home)).clips("demo")
     assert [c.label for c in clips] == ["positive"]
     assert abs(clips[0].duration_s - 1.0) < 0.01  # 44.1 kHz stereo converted to 16 kHz mono
+
+
+def test_export_list_prints_the_format_table() -> None:
+    from wakesmith.export import format_table
+
+    code, out = run("export", "--list")
+    assert code == 0
+    for fmt in format_table():
+        assert fmt.name in out and fmt.suffix in out
+    code, out = run("export")
+    assert code == 2 and "--list" in out

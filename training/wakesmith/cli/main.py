@@ -135,16 +135,27 @@ def evaluate(
 
 @app.command()
 def export(
-    model: Annotated[str, typer.Argument(help="Model folder, model id, or sentry/judge.")],
-    fmt: Annotated[
-        str,
-        typer.Option("--format", "-f", help="Export format: onnx, esphome, tflite, tflite-int8, c-header."),
-    ] = "onnx",
-    out: Annotated[Path | None, typer.Option(help="Output file.")] = None,
+    model: Annotated[
+        str | None, typer.Argument(help="Model folder, model id, or sentry/judge.", show_default=False)
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Export format (see --list).")] = "onnx",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output file (with the format's suffix) or folder (default: in the artifact)."),
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the export formats and exit.")] = False,
     home: HomeOpt = None,
 ) -> None:
     """Export a model in one of the formats of the export table."""
-    path = _run(lambda em: api.export(model, fmt, out=out, home=home))
+    if list_:
+        from wakesmith.cli.tables import formats_table
+
+        console.print(formats_table(api.export_formats()))
+        return
+    if model is None:
+        console.print("[red]error:[/red] give a model to export (or --list for the formats).")
+        raise typer.Exit(2)
+    path = _run(lambda em: api.export(model, fmt, out=out, home=home, emitter=em))
     console.print(str(path))
 
 

@@ -8,6 +8,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from wakesmith.evaluate.report import EvalReport
+    from wakesmith.export.formats import ExportFormat
     from wakesmith.quickstart import QuickstartSummary
 
 
@@ -56,4 +57,14 @@ def report_table(report: EvalReport) -> Table:
     table.add_column("value", justify="right")
     for name, value in report.summary_rows():
         table.add_row(name, value)
+    return table
+
+
+def formats_table(formats: list[ExportFormat]) -> Table:
+    table = Table(title="export formats (wakesmith export MODEL --format NAME)")
+    for column in ("format", "writes", "models", "options", "description"):
+        table.add_column(column)
+    for f in formats:
+        writes = f"{f.suffix} + files" if f.bundle else f.suffix
+        table.add_row(f.name, writes, ", ".join(f.roles), ", ".join(f.options) or "-", f.description)
     return table
