@@ -31,6 +31,7 @@ def test_registry() -> None:
         "pitch_shift",
         "rir",
         "speed",
+        "tempo",
     ]
 
 
@@ -206,3 +207,24 @@ def test_bad_banks_are_refused() -> None:
         WaveAugment(AugmentConfig(), backgrounds=[np.ones(10, np.float32), np.zeros(10, np.float32)])
     with pytest.raises(AudioError, match="impulse response"):
         WaveAugment(AugmentConfig(), rirs=[np.zeros((2, 10))])
+
+
+def test_tempo_changes_length_but_keeps_pitch(tone: np.ndarray) -> None:
+    aug = WaveAugment(only(tempo_p=1.0, tempo=(0.8, 1.2)))
+    for seed in range(3):
+        rate = aug.describe(seed=seed)["augmentations"][0]["params"]["rate"]
+        out = aug(tone, seed=seed)
+        assert abs(len(out) - len(tone) / rate) < 0.01 * len(tone)
+        peak_hz = np.argmax(np.abs(np.fft.rfft(out))) * 16_000 / len(out)
+        assert abs(peak_hz - 440) < 5
+
+
+def test_absolute_level_replaces_the_relative_gain(tone: np.ndarray) -> None:
+    aug = WaveAugment(only(level_dbfs=(-45.0, -10.0)))
+    levels = []
+    for seed in range(20):
+        target = aug.describe(seed=seed)["augmentations"][0]["params"]["level_dbfs"]
+        got = 10 * np.log10(active_power(aug(tone, seed=seed)))
+        assert abs(got - target) < 0.05
+        levels.append(got)
+    assert min(levels) < -35 and max(levels) > -20  # the range is used, not one level

@@ -122,6 +122,9 @@ class AugmentConfig(Section):
 
     enabled: bool = True
     gain_db: Range = (-10.0, 6.0)
+    level_dbfs: Range | None = None
+    """If set, each example is brought to an RMS level drawn from this range (dBFS) instead of the
+    relative ``gain_db`` change: a far talker at -45 dBFS and a near one at -10 dBFS both occur."""
     noise_p: float = 0.7
     snr_db: Range = (5.0, 30.0)
     snr_db_final: Range | None = None
@@ -131,6 +134,9 @@ class AugmentConfig(Section):
     pitch_semitones: Range = (-2.0, 2.0)
     speed_p: float = 0.15
     speed: Range = (0.9, 1.1)
+    tempo_p: float = 0.0
+    """Probability of a tempo change that keeps pitch and formants (faster or slower talkers)."""
+    tempo: Range = (0.8, 1.2)
     time_shift_ms: Range = (0.0, 250.0)
     """Silence allowed after the end of the phrase inside a training window."""
     specaugment: bool = True
@@ -162,6 +168,12 @@ class TrainConfig(Section):
     negative_context_p: float = 0.0
     """Probability that a negative window is cut from two negative clips joined by a short gap, as
     speech runs on in a room (and in the evaluation streams). Off by default."""
+    cold_start_p: float = 0.0
+    """Probability that a positive window begins only ``cold_lead_s`` before the phrase, so the
+    model (whose state starts at zero with every window) learns to detect from a reset state, as
+    ESPHome's micro_wake_word restarts after every interaction. Off by default."""
+    cold_lead_s: Range = (0.1, 1.0)
+    """Audio before the phrase in a cold-start positive window (seconds)."""
     balanced_batches: bool = True
     """Draw ``positive_fraction`` of every epoch from positives; False draws clips uniformly."""
     positive_fraction: float = 0.3
@@ -219,6 +231,20 @@ class EvalConfig(Section):
     lead_in_s: float = 3.0
     """Background before each positive test clip, so streaming models meet the phrase warmed up, as on
     a device that has been listening for a while (the micro front end's noise estimate needs ~2 s)."""
+    cold_lead_in_s: float = 1.0
+    """Background before the phrase in the *cold* positive sets: streamed from a reset state, as after
+    a restart of micro_wake_word. Reported beside the warm figures."""
+    unseen_engine: Literal["piper", "none"] = "piper"
+    """A voice family the training never hears, synthesized for evaluation only (``piper``: the
+    bundled ``en_US-joe-medium`` voice of the ``voices`` extra, with its own variation). Its positives
+    and an ordinary-speech stream of it are reported as the *unseen-engine* rows. ``none`` skips it."""
+    unseen_positives: int = 300
+    unseen_speech_clips: int = 400
+    """Distinct unseen-engine utterances; reused at new levels to fill ``unseen_speech_hours``."""
+    unseen_speech_hours: float = 0.5
+    processed: bool = True
+    """Also report the test and unseen-engine positives processed the way rooms and talkers differ
+    (level −45…−10 dBFS, tempo ±20 %, pitch ±3 semitones, reverb, noise and babble at 0–20 dB SNR)."""
 
 
 class QatConfig(Section):

@@ -11,10 +11,11 @@ from wakesmith.augment.noise import active_power, colored_noise, mix_at_snr
 from wakesmith.augment.ops import AUGMENTATIONS, Augmentation, Context, list_augmentations
 from wakesmith.augment.rir import make_rirs, schroeder_rt60, synthetic_rir
 from wakesmith.augment.spec import spec_augment, spec_masks
-from wakesmith.augment.wave import WaveAugment, snr_range
+from wakesmith.augment.wave import TALKER_OPS, WaveAugment, snr_range, split_record
 
 __all__ = [
     "AUGMENTATIONS",
+    "TALKER_OPS",
     "Augmentation",
     "Context",
     "WaveAugment",
@@ -27,5 +28,6 @@ __all__ = [
     "snr_range",
     "spec_augment",
     "spec_masks",
+    "split_record",
     "synthetic_rir",
 ]

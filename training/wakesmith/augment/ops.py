@@ -15,9 +15,9 @@ from typing import ClassVar
 import numpy as np
 import scipy.signal
 import soxr
-from audiomentations import PitchShift
+from audiomentations import PitchShift, TimeStretch
 
-from wakesmith.augment.noise import colored_noise, loop_segment, mix_at_snr
+from wakesmith.augment.noise import active_power, colored_noise, loop_segment, mix_at_snr
 from wakesmith.config import SAMPLE_RATE, AugmentConfig
 from wakesmith.registry import Registry
 
@@ -83,6 +83,26 @@ class Speed(Augmentation):
         # Read the clip as if recorded at factor × 16 kHz and bring it back to 16 kHz.
         out = soxr.resample(audio, SAMPLE_RATE * float(params["factor"]), SAMPLE_RATE, quality=SPEED_QUALITY)
         return np.asarray(out, dtype=np.float32)
+
+
+@AUGMENTATIONS.register("tempo")
+class Tempo(Augmentation):
+    """Faster or slower speech at the same pitch and formants (Signalsmith stretch). Length ``n / rate``."""
+
+    name = "tempo"
+
+    def __init__(self) -> None:
+        self._stretch = TimeStretch(leave_length_unchanged=False, p=1.0)
+
+    def draw(self, rng: np.random.Generator, ctx: Context) -> Params | None:
+        applies = _applies(rng, ctx.cfg.tempo_p)
+        rate = float(rng.uniform(*ctx.cfg.tempo))
+        return {"rate": rate} if applies and rate != 1.0 else None
+
+    def apply(self, audio: np.ndarray, params: Params, ctx: Context) -> np.ndarray:
+        self._stretch.parameters = {"should_apply": True, "rate": float(params["rate"])}
+        self._stretch.freeze_parameters()
+        return np.asarray(self._stretch(audio, SAMPLE_RATE), dtype=np.float32)
 
 
 @AUGMENTATIONS.register("pitch_shift")
@@ -162,13 +182,22 @@ class ColoredNoise(Augmentation):
 
 @AUGMENTATIONS.register("gain")
 class Gain(Augmentation):
-    """Overall level change in dB (applied last, so speech and noise move together)."""
+    """Overall level (applied last, so speech and noise move together): a relative change of
+    ``gain_db``, or with ``level_dbfs`` set, the active level of the whole scene brought to a drawn dBFS."""
 
     name = "gain"
 
     def draw(self, rng: np.random.Generator, ctx: Context) -> Params | None:
+        if ctx.cfg.level_dbfs is not None:
+            return {"level_dbfs": float(rng.uniform(*ctx.cfg.level_dbfs))}
         gain_db = float(rng.uniform(*ctx.cfg.gain_db))
         return {"gain_db": gain_db} if gain_db != 0.0 else None
 
     def apply(self, audio: np.ndarray, params: Params, ctx: Context) -> np.ndarray:
+        if "level_dbfs" in params:
+            power = active_power(audio)
+            if power <= 0.0:
+                return audio
+            gain = np.sqrt(10 ** (float(params["level_dbfs"]) / 10) / power)
+            return (audio * np.float32(gain)).astype(np.float32)
         return (audio * np.float32(10 ** (float(params["gain_db"]) / 20))).astype(np.float32)

@@ -1,6 +1,6 @@
 """The waveform augmentation chain: recorded (name + params, from a seed), applied on load.
 
-Order: speed → pitch shift → reverb → noise (a background recording, or coloured noise when there are
+Order: speed → tempo → pitch shift → reverb → noise (a background recording, or coloured noise when there are
 none) → gain → clip to [-1, 1]. Speech is transformed and reverberated before the noise is mixed in
 (noise does not come from the talker's position), and gain comes last so the whole scene gets louder
 or quieter together, as with a far or near microphone; clipping is what a real ADC does.
@@ -10,7 +10,7 @@ turning one off does not change the others); ``epoch``/``epochs`` only move the 
 seed and epoch therefore always give the same output. Time shift is not done here: the training
 window sampler places the phrase (``time_shift_ms``).
 
-Length: ``speed`` resamples, so the output has ``round(n / factor)`` samples; the caller crops or pads.
+Length: ``speed`` and ``tempo`` change it (about ``n / factor`` samples); the caller crops or pads.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from wakesmith.config import AugmentConfig
 from wakesmith.errors import AudioError, ConfigError
 from wakesmith.features.base import as_float_audio
 
+TALKER_OPS = ("speed", "tempo", "pitch_shift")
+"""Augmentations of the talker (applied to a clip before it is placed in a window); the rest are
+the room's (reverb, noise, level), applied to the whole window."""
 SYNTHETIC_RIRS = 32
 """Size of the synthetic RIR bank used when no recorded RIRs are given."""
 SYNTHETIC_RIR_SEED = 0
@@ -47,16 +50,17 @@ def snr_range(cfg: AugmentConfig, epoch: int, epochs: int) -> tuple[float, float
 
 
 def _check_config(cfg: AugmentConfig) -> None:
-    for field in ("noise_p", "rir_p", "pitch_p", "speed_p"):
+    for field in ("noise_p", "rir_p", "pitch_p", "speed_p", "tempo_p"):
         p = getattr(cfg, field)
         if not 0.0 <= p <= 1.0:
             raise ConfigError(f"augment.{field} is a probability between 0 and 1, got {p}.")
-    for field in ("gain_db", "snr_db", "snr_db_final", "pitch_semitones", "speed"):
+    for field in ("gain_db", "level_dbfs", "snr_db", "snr_db_final", "pitch_semitones", "speed", "tempo"):
         value = getattr(cfg, field)
         if value is not None and value[0] > value[1]:
             raise ConfigError(f"augment.{field} must be a (low, high) range, got {list(value)}.")
-    if cfg.speed[0] <= 0:
-        raise ConfigError(f"augment.speed factors must be positive, got {list(cfg.speed)}.")
+    for field in ("speed", "tempo"):
+        if getattr(cfg, field)[0] <= 0:
+            raise ConfigError(f"augment.{field} factors must be positive, got {list(getattr(cfg, field))}.")
 
 
 def _bank(clips: Sequence[np.ndarray], what: str) -> list[np.ndarray]:
@@ -70,6 +74,13 @@ def _bank(clips: Sequence[np.ndarray], what: str) -> list[np.ndarray]:
             raise AudioError(f"{what} #{i} is empty or silent; remove it from the {what} set.")
         out.append(audio)
     return out
+
+
+def split_record(record: Record) -> tuple[Record, Record]:
+    """A :meth:`WaveAugment.describe` record as (talker part, room part), each replayable by itself."""
+    talker = [a for a in record["augmentations"] if a["name"] in TALKER_OPS]
+    room = [a for a in record["augmentations"] if a["name"] not in TALKER_OPS]
+    return {**record, "augmentations": talker}, {**record, "augmentations": room}
 
 
 class WaveAugment:
@@ -88,7 +99,7 @@ class WaveAugment:
         self._rirs: list[np.ndarray] | None = [prepare_rir(r) for r in rirs] or None
         noise = "background_noise" if self.backgrounds else "colored_noise"
         self.chain: list[Augmentation] = [
-            AUGMENTATIONS.get(name)() for name in ("speed", "pitch_shift", "rir", noise, "gain")
+            AUGMENTATIONS.get(name)() for name in ("speed", "tempo", "pitch_shift", "rir", noise, "gain")
         ]
 
     @property

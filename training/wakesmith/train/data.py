@@ -21,12 +21,12 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from wakesmith.audio.pcm import float_to_int16, int16_to_float
-from wakesmith.augment import WaveAugment, spec_augment
+from wakesmith.augment import WaveAugment, spec_augment, split_record
 from wakesmith.config import SAMPLE_RATE, Recipe
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import DatasetError
 from wakesmith.features import FeatureCache, create_frontend
-from wakesmith.train.examples import example_seed, fit_length, place
+from wakesmith.train.examples import example_seed, place
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,8 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
                 recipe.train.clip_seconds,
                 recipe.train.seed,
                 recipe.train.negative_context_p,
+                recipe.train.cold_start_p,
+                recipe.train.cold_lead_s,
             ],
             sort_keys=True,
         )
@@ -127,23 +129,39 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
         parts = [other, gap, audio] if rng.random() < 0.5 else [audio, gap, other]
         return np.concatenate(parts)
 
-    def example(self, index: int, epoch: int, draw: int) -> tuple[np.ndarray, bool, float, int]:
-        """(features, positive?, weight, end frame of the phrase or -1 for negatives)."""
+    def waveform(self, index: int, epoch: int, draw: int) -> tuple[np.ndarray, int]:
+        """The augmented waveform of one example, and the sample where its phrase ends (-1: negative).
+
+        The talker's augmentations (speed, tempo, pitch) change the clip itself, before it is placed,
+        so the phrase's end is known exactly and their cost follows the clip, not the window; the
+        room's (reverb, noise, level) apply to the whole window, silence included."""
         item = self.items[index]
         seed = example_seed(self.recipe.train.seed, epoch if self.train else 0, draw)
         rng = np.random.default_rng(seed)
+        record = self.augment.describe(seed=seed, epoch=epoch, epochs=self.recipe.train.epochs)
+        talker, room = split_record(record)
         audio = int16_to_float(item.audio)
+        if item.kind != "background":  # a noise bed has no talker to change
+            audio = self.augment.apply(audio, talker)
         if not item.positive and self.negatives and rng.random() < self.recipe.train.negative_context_p:
             audio = self._with_context(audio, rng)
+        cold_p = self.recipe.train.cold_start_p
+        cold = item.positive and cold_p > 0 and rng.random() < cold_p
         window, placement = place(
-            audio, self.window, positive=item.positive, rng=rng, cfg=self.recipe.augment
-        )
-        window = self.augment(window, seed=seed, epoch=epoch, epochs=self.recipe.train.epochs)
-        window = fit_length(window.astype(np.float32), self.window)
+            audio, self.window, positive=item.positive, rng=rng, cfg=self.recipe.augment,
+            cold_lead_s=self.recipe.train.cold_lead_s if cold else None,
+        )  # fmt: skip
+        return self.augment.apply(window, room), placement.end if item.positive else -1
+
+    def example(self, index: int, epoch: int, draw: int) -> tuple[np.ndarray, bool, float, int]:
+        """(features, positive?, weight, end frame of the phrase or -1 for negatives)."""
+        item = self.items[index]
+        window, end_sample = self.waveform(index, epoch, draw)
         feats = self.frontend(window)
         if self.train:
+            seed = example_seed(self.recipe.train.seed, epoch, draw)
             feats = spec_augment(feats, self.recipe.augment, seed=seed)
-        end = self.end_frame(placement.end) if item.positive else -1
+        end = self.end_frame(end_sample) if item.positive else -1
         return feats.astype(np.float32), item.positive, item.weight, end
 
     def __getitem__(self, key: tuple[int, int, int] | int) -> tuple[torch.Tensor, ...]:

@@ -2,8 +2,11 @@
 
 Positives are placed so the phrase *ends* near the end of the window (a streaming detector fires
 just after the phrase); how long before the end is drawn from ``augment.time_shift_ms`` — the random
-time shift that makes streaming detection robust to where the window boundary falls. Negatives are
-randomly cropped (long clips) or randomly placed (short clips).
+time shift that makes streaming detection robust to where the window boundary falls. A *cold*
+positive (``train.cold_start_p``) is instead placed a short lead (``train.cold_lead_s``) after the
+window's start, where the front end and the model start from their reset state: the phrase may then
+end well before the window does. Negatives are randomly cropped (long clips) or randomly placed (short
+clips).
 """
 
 from __future__ import annotations
@@ -31,12 +34,24 @@ class Placement:
 
 
 def place(
-    audio: np.ndarray, window: int, *, positive: bool, rng: np.random.Generator, cfg: AugmentConfig
+    audio: np.ndarray,
+    window: int,
+    *,
+    positive: bool,
+    rng: np.random.Generator,
+    cfg: AugmentConfig,
+    cold_lead_s: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, Placement]:
-    """Return a float32 array of exactly ``window`` samples containing (part of) ``audio``."""
+    """Return a float32 array of exactly ``window`` samples containing (part of) ``audio``.
+
+    ``cold_lead_s`` (positives only): start the clip this long (drawn) after the window's start."""
     out = np.zeros(window, dtype=np.float32)
     n = len(audio)
-    if positive:
+    if positive and cold_lead_s is not None:
+        offset = min(int(rng.uniform(*cold_lead_s) * SAMPLE_RATE), max(0, window - n))
+        keep = min(n, window - offset)
+        crop = n - keep
+    elif positive:
         lo, hi = cfg.time_shift_ms
         tail = int(rng.uniform(lo, hi) * SAMPLE_RATE / 1000) if hi > lo else int(lo * SAMPLE_RATE / 1000)
         tail = min(tail, window - 1)

@@ -59,8 +59,19 @@ class WakeWordTask(L.LightningModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
+    @property
+    def positive_span_frames(self) -> int:
+        """How long after the phrase's end a step is still a positive target: the longest tail a
+        positive window has after its phrase (``augment.time_shift_ms``), plus a step of margin.
+        Later steps of a cold-start window (``train.cold_start_p``) are neither target: they have
+        heard the phrase, but a detector need not keep firing long after it."""
+        stride = int(getattr(self.model, "stride", 1))
+        tail_ms = self.recipe.augment.time_shift_ms[1]
+        return math.ceil(tail_ms / self.recipe.features.hop_ms) + 2 * stride
+
     def positive_steps(self, logits: torch.Tensor, end_frame: torch.Tensor) -> torch.Tensor:
-        """[B, S] mask of the steps that have heard the whole phrase (the last step always has).
+        """[B, S] mask of the steps that have heard the whole phrase, up to
+        :attr:`positive_span_frames` after it (at least one step: the last, if none has).
 
         Step ``i`` of a streaming model has seen frames up to ``(i + 1) * stride - 1``; a window
         model's single step sees the whole window.
@@ -70,8 +81,9 @@ class WakeWordTask(L.LightningModule):
             return torch.ones_like(logits, dtype=torch.bool)
         stride = int(getattr(self.model, "stride", 1))
         last_frame = (torch.arange(steps, device=logits.device) + 1) * stride - 1
-        mask = last_frame[None, :] >= end_frame[:, None]
-        mask[:, -1] = True
+        after = last_frame[None, :] - end_frame[:, None]
+        mask = (after >= 0) & (after <= self.positive_span_frames)
+        mask[:, -1] |= ~mask.any(1)
         return mask
 
     def _loss(
