@@ -10,5 +10,5 @@ shift || true
 ./scripts/system-deps.sh
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # torch is pinned to its CPU build; the constraint keeps every later install from upgrading it.
-PIP_CONSTRAINT="$PWD/constraints.txt" .venv/bin/pip install -q --disable-pip-version-check -e ".[train]"
+PIP_CONSTRAINT="$PWD/constraints.txt" .venv/bin/pip install -q --disable-pip-version-check -e ".[train,voices]"
 exec .venv/bin/wakesmith quickstart "$phrase" "$@"

@@ -10,23 +10,27 @@ they map flags or JSON onto the typed configs and hold no logic of their own.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wakesmith.artifact import Artifact, ModelMetadata, resolve_artifact, set_current
+from wakesmith.artifact import Artifact, ModelMetadata, read_current, resolve_artifact, set_current
 from wakesmith.config import Recipe, SynthConfig, load_recipe, slugify
 from wakesmith.events import Emitter
 from wakesmith.home import Home
 
 if TYPE_CHECKING:
+    from wakesmith.config import DetectorConfig
     from wakesmith.data.store import ClipStore
+    from wakesmith.evaluate.cascade import CascadeReport
     from wakesmith.evaluate.report import EvalReport
     from wakesmith.export.formats import ExportFormat
     from wakesmith.quickstart import QuickstartSummary
     from wakesmith.runtime.detector import Detection
+    from wakesmith.runtime.scorers import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +193,74 @@ def evaluate(
     )
 
 
+def evaluate_cascade(
+    sentry: str | Path = "sentry",
+    judge: str | Path = "judge",
+    *,
+    home: Home | Path | str | None = None,
+    emitter: Emitter | None = None,
+) -> CascadeReport:
+    """Evaluate sentry → trigger buffer → Judge as one system, as a satellite with the gate runs it.
+
+    The sentry runs as shipped: its INT8 ESPHome export in pymicro-wakeword at the manifest's cutoff
+    when the edge extra is installed (exported now if the artifact has none), else its float ONNX at
+    its calibrated default (the report's ``sentry_runtime`` says which). The Judge's trigger
+    thresholds are calibrated for the cascade on validation speakers and stored in the judge artifact
+    (``cascade_thresholds``); the report is saved beside them (``cascade.json``).
+    """
+    from wakesmith.evaluate.cascade import run_cascade
+
+    h, em = _home(home), _emitter(emitter)
+    sentry_art, judge_art = resolve_artifact(sentry, h), resolve_artifact(judge, h)
+    scorer, label, cfg = _shipped_sentry(sentry_art, em)
+    return run_cascade(sentry_art, judge_art, open_store(h), h, em, sentry=(scorer, label, cfg))
+
+
+def cascade_pair(
+    model: str | Path, *, home: Home | Path | str | None = None
+) -> tuple[Artifact, Artifact] | None:
+    """(sentry, judge) for a cascade with ``model``: ``model`` and the current model of the other role,
+    if there is one trained on the same dataset; else None."""
+    h = _home(home)
+    art = resolve_artifact(model, h)
+    other = "judge" if art.metadata.role == "sentry" else "sentry"
+    if other not in read_current(h):
+        return None
+    partner = resolve_artifact(other, h)
+    if partner.metadata.dataset != art.metadata.dataset:
+        return None
+    return (art, partner) if other == "judge" else (partner, art)
+
+
+def _shipped_sentry(artifact: Artifact, emitter: Emitter) -> tuple[Scorer, str, DetectorConfig]:
+    """The sentry as a satellite runs it, and its detector at the shipped cutoff."""
+    from wakesmith.errors import ToolMissingError
+    from wakesmith.runtime import OnnxBackend, make_scorer
+
+    meta = artifact.metadata
+    try:
+        from wakesmith.export.esphome import esphome_detector
+        from wakesmith.runtime.pymicro import MicroWakeWordScorer
+
+        folder = artifact.path / "esphome"
+        made = sorted(folder.glob("*.json"))
+        manifest = (
+            made[0]
+            if made
+            else export(artifact.path, "esphome", out=folder, home=artifact.home, emitter=emitter)
+        )
+        spec = json.loads(manifest.read_text())
+        scorer: Scorer = MicroWakeWordScorer(manifest.with_name(spec["model"]), spec["wake_word"])
+        micro = spec["micro"]
+        rule = esphome_detector(int(micro["sliding_window_size"]))  # ESPHome's: sliding mean, refractory
+        cfg = rule.model_copy(update={"threshold": float(micro["probability_cutoff"])})
+        return scorer, "int8 (pymicro-wakeword)", cfg
+    except (ToolMissingError, ImportError) as exc:
+        emitter.warning("cascade", f"cascade: the float ONNX sentry stands in for the INT8 file ({exc})")
+    cfg = meta.detector.model_copy(update={"threshold": meta.threshold("default")})
+    return make_scorer(OnnxBackend.load(artifact.onnx_path)), "float ONNX (edge extra not installed)", cfg
+
+
 def export(
     model: str | Path,
     fmt: str = "onnx",
@@ -261,12 +333,13 @@ def quickstart(
     home: Home | Path | str | None = None,
     emitter: Emitter | None = None,
 ) -> QuickstartSummary:
-    """From a typed phrase to calibrated sentry and judge models: synthesize → train → evaluate → bless.
+    """From a typed phrase to calibrated sentry and judge models: synthesize → train → evaluate → bless,
+    then the two as a cascade (:func:`evaluate_cascade`), reported as a third column.
 
     Every step is resumable: synthesis is skipped once it completed for the same settings, training
     resumes from its last checkpoint, and a finished training is not repeated.
     """
-    from wakesmith.quickstart import QuickstartSummary, model_summary
+    from wakesmith.quickstart import QuickstartSummary, cascade_summary, model_summary
 
     h, em = _home(home), _emitter(emitter)
     dataset = slugify(phrase)
@@ -274,6 +347,7 @@ def quickstart(
     t0 = time.perf_counter()
     synthesize(synth_cfg, dataset=dataset, home=h, emitter=em)
     summary = QuickstartSummary(phrase, dataset, h.root, time.perf_counter() - t0)
+    trained_paths: list[Path] = []
     for name in [sentry] if skip_judge else [sentry, judge]:
         recipe = load_recipe(name, overrides or [], phrase=phrase)
         t1 = time.perf_counter()
@@ -285,5 +359,15 @@ def quickstart(
         set_current(h, meta.role, meta.model_id)
         summary.models.append(
             model_summary(trained.artifact, recipe, report, train_seconds=t2 - t1, eval_seconds=t3 - t2)
+        )
+        trained_paths.append(trained.artifact.path)
+    if len(trained_paths) == 2:
+        t4 = time.perf_counter()
+        cascade = evaluate_cascade(trained_paths[0], trained_paths[1], home=h, emitter=em)
+        targets = load_recipe(sentry, overrides or [], phrase=phrase).eval.target_fa_per_hour
+        summary.models.append(
+            cascade_summary(
+                cascade, resolve_artifact(trained_paths[1], h), targets, eval_seconds=time.perf_counter() - t4
+            )
         )
     return summary

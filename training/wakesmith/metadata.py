@@ -79,6 +79,9 @@ class ModelMetadata(_Strict):
     """Streaming models: the shape of each state tensor (batch 1)."""
     detector: DetectorConfig
     thresholds: list[Threshold] = Field(default_factory=list)
+    cascade_thresholds: list[Threshold] = Field(default_factory=list)
+    """A judge's thresholds for triggers from its sentry, calibrated on the cascade as a whole
+    (``wakesmith evaluate cascade``); empty until then."""
     parameters: int = 0
     recipe_digest: str = ""
     dataset: str = ""
@@ -106,6 +109,14 @@ class ModelMetadata(_Strict):
             if t.name == name:
                 return t.threshold
         return self.detector.threshold
+
+    def trigger_threshold(self, name: str = "default") -> float:
+        """A judge's threshold of preset ``name`` for a sentry's triggers: calibrated on the cascade
+        when it was (``cascade_thresholds``), else the stand-alone one."""
+        for t in self.cascade_thresholds:
+            if t.name == name:
+                return t.threshold
+        return self.threshold(name)
 
     def to_json(self) -> str:
         """The JSON every file embeds (sorted keys, so equal metadata gives equal bytes)."""
@@ -191,6 +202,7 @@ V1_DEFAULTS: dict[str, Any] = {
     "window_frames": None,
     "state_shapes": [],
     "thresholds": [],
+    "cascade_thresholds": [],
     "parameters": 0,
     "recipe_digest": "",
     "dataset": "",

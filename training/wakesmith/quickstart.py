@@ -13,7 +13,11 @@ from wakesmith.artifact import Artifact
 from wakesmith.config import Recipe
 
 if TYPE_CHECKING:
+    from wakesmith.evaluate.cascade import CascadeReport
     from wakesmith.evaluate.report import EvalReport
+
+ORDINARY_STREAMS = ("speech", "unseen-speech")
+"""The negative streams of ordinary speech (not confusables), from the trained engine and an unseen one."""
 
 
 @dataclass
@@ -29,6 +33,9 @@ class ModelSummary:
     (speech + confusables; the threshold is the best one for that budget on the test streams)."""
     recall_at_speech: dict[float, float]
     """The same with false accepts counted on the ordinary-speech stream only."""
+    recall_generalization: dict[str, dict[float, float]]
+    """Generalization set (test-cold, unseen-cold, unseen-warm, processed-cold) → target FA/h → recall,
+    false accepts counted on ordinary speech of every engine (the speech and unseen-speech streams)."""
     frr: float
     """False-reject rate on the test positives at the calibrated default threshold."""
     fa_per_hour: dict[str, float]
@@ -54,6 +61,7 @@ def model_summary(
     """The quickstart's figures of one trained, evaluated model (at its calibrated default threshold)."""
     meta = artifact.metadata
     threshold = meta.threshold("default")
+    ordinary = [s.name for s in report.streams if s.name in ORDINARY_STREAMS]
     return ModelSummary(
         role=meta.role,
         model_id=meta.model_id,
@@ -63,10 +71,45 @@ def model_summary(
         threshold=threshold,
         recall_at={t: report.recall_at(t) for t in recipe.eval.target_fa_per_hour},
         recall_at_speech={t: report.recall_at(t, "speech") for t in recipe.eval.target_fa_per_hour},
+        recall_generalization={
+            ps.name: {
+                t: report.recall_at(t, ordinary, positives=ps.name) for t in recipe.eval.target_fa_per_hour
+            }
+            for ps in report.positive_sets
+        },
         frr=report.frr_at(threshold),
         fa_per_hour=report.stream_fa_per_hour(threshold),
         stream_hours={s.name: s.hours for s in report.streams},
         test_positives=report.positives,
         train_seconds=train_seconds,
+        eval_seconds=eval_seconds,
+    )
+
+
+def cascade_summary(
+    report: CascadeReport, judge: Artifact, targets: list[float], *, eval_seconds: float
+) -> ModelSummary:
+    """The cascade as one more column: sentry at its shipped cutoff → Judge at its cascade default."""
+    default = next(p for p in report.operating_points if p.name == "default")
+    k = report.thresholds.index(default.threshold)
+    ordinary = [s.name for s in report.streams if s.name in ORDINARY_STREAMS]
+    return ModelSummary(
+        role="cascade",
+        model_id=f"{report.sentry_id} → {report.judge_id}",
+        path=judge.path,
+        parameters=0,
+        onnx_bytes=0,
+        threshold=default.threshold,
+        recall_at={t: report.recall_at(t) for t in targets},
+        recall_at_speech={t: report.recall_at(t, "speech") for t in targets},
+        recall_generalization={
+            ps.name: {t: report.recall_at(t, ordinary, positives=ps.name) for t in targets}
+            for ps in report.positive_sets
+        },
+        frr=report.frr[k],
+        fa_per_hour={s.name: s.fa_per_hour[k] for s in report.streams},
+        stream_hours={s.name: s.hours for s in report.streams},
+        test_positives=report.positives,
+        train_seconds=0.0,
         eval_seconds=eval_seconds,
     )

@@ -123,14 +123,26 @@ def train(
 
 @app.command()
 def evaluate(
-    model: Annotated[str, typer.Argument(help="Model folder, model id, or sentry/judge (the current one).")],
+    model: Annotated[
+        str, typer.Argument(help="Model folder, model id, sentry/judge (the current one), or cascade.")
+    ],
+    sentry: Annotated[str, typer.Option(help="cascade: the sentry (default: the current one).")] = "sentry",
+    judge: Annotated[str, typer.Option(help="cascade: the judge (default: the current one).")] = "judge",
     home: HomeOpt = None,
 ) -> None:
-    """Evaluate the exported file (FA/h, FRR, DET) and calibrate its thresholds."""
-    report = _run(lambda em: api.evaluate(model, home=home, emitter=em))
-    from wakesmith.cli.tables import report_table
+    """Evaluate the exported file (FA/h, FRR, DET) and calibrate its thresholds; then the cascade, when
+    a sentry and a judge of the same dataset exist (``evaluate cascade`` evaluates only the cascade)."""
+    from wakesmith.cli.tables import cascade_table, report_table
 
-    console.print(report_table(report))
+    if model != "cascade":
+        report = _run(lambda em: api.evaluate(model, home=home, emitter=em))
+        console.print(report_table(report))
+        pair = api.cascade_pair(model, home=home)
+        if pair is None:
+            return
+        sentry, judge = (str(a.path) for a in pair)
+    cascade = _run(lambda em: api.evaluate_cascade(sentry, judge, home=home, emitter=em))
+    console.print(cascade_table(cascade))
 
 
 @app.command()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from wakesmith.evaluate.cascade import CascadeReport
     from wakesmith.evaluate.report import EvalReport
     from wakesmith.export.formats import ExportFormat
     from wakesmith.quickstart import QuickstartSummary
@@ -33,7 +34,13 @@ def quickstart_table(summary: QuickstartSummary) -> Table:
             f"recall at {t:g} FA/h (speech + confusables)",
             [f"{100 * m.recall_at.get(t, float('nan')):.1f} %" for m in ms],
         )
-    row("threshold (default preset)", [f"{m.threshold:.3f}" for m in ms])
+    for name in sorted({n for m in ms for n in m.recall_generalization}):
+        for t in targets:
+            row(
+                f"{name}: recall at {t:g} FA/h (ordinary speech)",
+                [f"{100 * m.recall_generalization.get(name, {}).get(t, float('nan')):.1f} %" for m in ms],
+            )
+    row("threshold (default preset; cascade: the judge's)", [f"{m.threshold:.3f}" for m in ms])
     row("FRR at default threshold", [f"{100 * m.frr:.1f} %" for m in ms])
     for stream in sorted({s for m in ms for s in m.fa_per_hour}):
         row(
@@ -44,8 +51,8 @@ def quickstart_table(summary: QuickstartSummary) -> Table:
             ],
         )
     row("test positives", [str(m.test_positives) for m in ms])
-    row("parameters", [f"{m.parameters:,}" for m in ms])
-    row("ONNX size", [f"{m.onnx_bytes / 1024:.1f} KiB" for m in ms])
+    row("parameters", [f"{m.parameters:,}" if m.parameters else "" for m in ms])
+    row("ONNX size", [f"{m.onnx_bytes / 1024:.1f} KiB" if m.onnx_bytes else "" for m in ms])
     row("train / eval time", [f"{m.train_seconds / 60:.1f} / {m.eval_seconds / 60:.1f} min" for m in ms])
     row("artifact", [str(m.path) for m in ms])
     return table
@@ -67,4 +74,36 @@ def formats_table(formats: list[ExportFormat]) -> Table:
     for f in formats:
         writes = f"{f.suffix} + files" if f.bundle else f.suffix
         table.add_row(f.name, writes, ", ".join(f.roles), ", ".join(f.options) or "-", f.description)
+    return table
+
+
+def cascade_table(report: CascadeReport) -> Table:
+    """Sentry alone vs the cascade, per positive set and negative stream."""
+    table = Table(title=f"cascade {report.sentry_id} → {report.judge_id} (sentry: {report.sentry_runtime})")
+    table.add_column("metric")
+    table.add_column("sentry alone", justify="right")
+    table.add_column("cascade", justify="right")
+    default = next((p for p in report.operating_points if p.name == "default"), None)
+    for p in report.operating_points:
+        table.add_row(
+            f"{p.name}: judge threshold (≤ {p.target_fa_per_hour:g} FA/h on validation)",
+            "",
+            f"{p.threshold:.4f}  recall {100 * p.recall:.1f} %  FA/h {p.fa_per_hour:.2f}",
+        )
+    if default is not None:
+        k = report.thresholds.index(default.threshold)
+        alone = report.sentry_alone
+        table.add_row(
+            "recall: test", f"{100 * alone.recall['test']:.1f} %", f"{100 * (1 - report.frr[k]):.1f} %"
+        )
+        for ps in report.positive_sets:
+            table.add_row(
+                f"recall: {ps.name}", f"{100 * alone.recall[ps.name]:.1f} %", f"{100 * (1 - ps.frr[k]):.1f} %"
+            )
+        for st in report.streams:
+            table.add_row(
+                f"FA/h on {st.name} ({st.hours:.2f} h)",
+                f"{alone.fa_per_hour[st.name]:.2f}",
+                f"{st.fa_per_hour[k]:.2f}",
+            )
     return table

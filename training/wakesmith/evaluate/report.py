@@ -9,7 +9,7 @@ own FA/h at those thresholds is reported beside them.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,26 @@ class StreamResult(_Data):
     """Operating point name → FA/h of this stream at its threshold."""
 
 
+@dataclass(frozen=True)
+class PositiveScores:
+    """Per-step scores of one generalization set of positive clips (each from a reset state)."""
+
+    scores: Sequence[np.ndarray]
+    lead_in_s: float
+    description: str
+
+
+class PositiveSetResult(_Data):
+    """FRR of one generalization set (cold start, unseen engine, processed) at every threshold."""
+
+    name: str
+    description: str
+    count: int
+    lead_in_s: float
+    frr: list[float]
+    """False-reject rate at each threshold of :attr:`EvalReport.thresholds`."""
+
+
 class OperatingPointResult(_Data):
     name: str
     target_fa_per_hour: float
@@ -110,6 +130,8 @@ class EvalReport(_Data):
     confusion: list[list[int]]
     """Clip level at the default operating point: ``[[TN, FP], [FN, TP]]``, negatives = windows."""
     confusion_threshold: float
+    positive_sets: list[PositiveSetResult] = Field(default_factory=list)
+    """Recall beyond the held-out test speakers: cold start, unseen engine, processed variants."""
     timings: dict[str, float] = Field(default_factory=dict)
     created: str = Field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     wakesmith_version: str = __version__
@@ -133,18 +155,26 @@ class EvalReport(_Data):
         known = ", ".join(p.name for p in self.operating_points)
         raise ArtifactError(f"The report has no operating point {name!r}; it has: {known}.")
 
-    def recall_at(self, target_fa_per_hour: float, stream: str | None = None) -> float:
+    def recall_at(
+        self,
+        target_fa_per_hour: float,
+        stream: str | Sequence[str] | None = None,
+        *,
+        positives: str | None = None,
+    ) -> float:
         """Recall at the lowest threshold within ``target_fa_per_hour`` (0.0 if none is), counting
-        false accepts on all streams together, or on the one named ``stream``."""
-        if stream is None:
-            return recall_at_fa_per_hour(self.curve(), target_fa_per_hour)
-        s = next((s for s in self.streams if s.name == stream), None)
-        if s is None:
-            raise ArtifactError(f"The report has no stream {stream!r}.")
-        curve = DetCurve(
-            np.array(self.thresholds), np.array(s.fa_per_hour), np.array(self.frr), s.hours, self.positives
-        )
-        return recall_at_fa_per_hour(curve, target_fa_per_hour)
+        false accepts on all streams together or on the named one(s), of the test positives or of
+        the generalization set named ``positives``."""
+        chosen = None if positives is None else self.positive_set(positives)
+        frr, n = (self.frr, self.positives) if chosen is None else (chosen.frr, chosen.count)
+        return recall_on(self.thresholds, self.streams, frr, n, target_fa_per_hour, stream)
+
+    def positive_set(self, name: str) -> PositiveSetResult:
+        for p in self.positive_sets:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.positive_sets) or "none"
+        raise ArtifactError(f"The report has no positive set {name!r}; it has: {known}.")
 
     def stream_fa_per_hour(self, threshold: float) -> dict[str, float]:
         """Each stream's FA/h at the largest measured threshold not above ``threshold``."""
@@ -206,6 +236,30 @@ class EvalReport(_Data):
         return rows
 
 
+def recall_on(
+    thresholds: Sequence[float],
+    streams: Sequence[StreamResult],
+    frr: Sequence[float],
+    n_positives: int,
+    target_fa_per_hour: float,
+    names: str | Sequence[str] | None = None,
+) -> float:
+    """Recall at the lowest threshold within ``target_fa_per_hour``, counting false accepts on the
+    streams called ``names`` (all when None) together; 0.0 if no threshold meets the target."""
+    if names is None:
+        wanted = [s.name for s in streams]
+    else:
+        wanted = [names] if isinstance(names, str) else list(names)
+    chosen = [s for s in streams if s.name in wanted]
+    missing = set(wanted) - {s.name for s in chosen}
+    if missing:
+        raise ArtifactError(f"The report has no stream {', '.join(sorted(missing))}.")
+    hours = sum(s.hours for s in chosen)
+    counts = np.sum([np.array(s.fa_per_hour) * s.hours for s in chosen], axis=0)
+    curve = DetCurve(np.array(thresholds), counts / hours, np.array(frr), hours, n_positives)
+    return recall_at_fa_per_hour(curve, target_fa_per_hour)
+
+
 def _operating_targets(eval_cfg: EvalConfig) -> list[tuple[str, float]]:
     named = list(eval_cfg.presets.items())
     extra = [(f"{t:g} FA/h", t) for t in eval_cfg.target_fa_per_hour]
@@ -224,6 +278,7 @@ def build_report(
     timings: dict[str, float] | None = None,
     fixed_thresholds: dict[str, float] | None = None,
     budget_streams: Sequence[str] | None = None,
+    positive_sets: Mapping[str, PositiveScores] | None = None,
 ) -> EvalReport:
     """Measure everything the report holds from raw per-step scores.
 
@@ -233,6 +288,7 @@ def build_report(
     threshold; the others are the lowest threshold that meets their target on these very streams
     (the usual "recall at X FA/h" figure, chosen with hindsight). A fixed preset's FA/h and ``met``
     count the streams named in ``budget_streams`` (default: all), the negatives it was calibrated on.
+    ``positive_sets`` (cold start, unseen engine…) get their FRR at every threshold.
     """
     t0 = time.perf_counter()
     eval_cfg = eval_cfg or EvalConfig()
@@ -329,5 +385,15 @@ def build_report(
         ),
         confusion=confusion_matrix(y_true, y_pred).tolist(),
         confusion_threshold=cm_threshold,
+        positive_sets=[
+            PositiveSetResult(
+                name=name,
+                description=ps.description,
+                count=len(ps.scores),
+                lead_in_s=ps.lead_in_s,
+                frr=(1.0 - (clip_max_scores(ps.scores, cfg)[:, None] >= thr[None, :]).mean(axis=0)).tolist(),
+            )
+            for name, ps in (positive_sets or {}).items()
+        ],
         timings={**(timings or {}), "metrics_s": time.perf_counter() - t0},
     )

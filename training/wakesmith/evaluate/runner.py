@@ -4,7 +4,8 @@
    the threshold of every preset (``eval.presets``: name → FA/h), store them in the artifact's
    metadata and inside the ONNX file.
 2. Test: score the test positives and the test streams (``speech``, ``confusables``: speakers never
-   heard in training) and save the report (JSON + plots) in the artifact.
+   heard in training; ``unseen-speech``: an engine never heard), the generalization sets (cold start,
+   unseen engine, processed), and save the report (JSON + plots) in the artifact.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import soundfile as sf
 from wakesmith.artifact import Artifact, Threshold
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.data.store import ClipStore
-from wakesmith.evaluate.report import EvalReport, NegativeStream, build_report
+from wakesmith.evaluate.report import EvalReport, NegativeStream, PositiveScores, build_report
 from wakesmith.evaluate.sets import build_eval_sets
 from wakesmith.events import Emitter
 from wakesmith.home import Home
@@ -93,6 +94,10 @@ def evaluate_artifact(
     t1 = time.perf_counter()
     pos = score_clips(scorer, sets.test_positives, skip_s=recipe.eval.lead_in_s)
     streams = [NegativeStream(name, [score_file(scorer, path)]) for name, path in sets.streams.items()]
+    generalization = {
+        name: PositiveScores(score_clips(scorer, ps.clips, skip_s=ps.lead_in_s), ps.lead_in_s, ps.description)
+        for name, ps in sets.positive_sets.items()
+    }
     timings["scoring_s"] = time.perf_counter() - t1
     report = build_report(
         meta.model_id,
@@ -105,6 +110,7 @@ def evaluate_artifact(
         timings=timings,
         fixed_thresholds={t.name: t.threshold for t in meta.thresholds},
         budget_streams=["speech"] if recipe.eval.calibration_negatives == "ordinary" else None,
+        positive_sets=generalization,
     )
     for path in report.save(artifact.path):
         emitter.saved(STAGE, str(path))

