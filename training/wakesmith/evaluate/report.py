@@ -266,6 +266,125 @@ def _operating_targets(eval_cfg: EvalConfig) -> list[tuple[str, float]]:
     return named + extra
 
 
+@dataclass(frozen=True)
+class _StreamCounts:
+    """Detections per threshold and duration of each negative stream, plus the budget streams' sum."""
+
+    counts: list[np.ndarray]
+    hours: list[float]
+    budget_counts: np.ndarray
+    budget_hours: float
+
+
+def _count_streams(
+    streams: Sequence[NegativeStream],
+    thr: np.ndarray,
+    cfg: DetectorConfig,
+    step_s: float,
+    budget_streams: Sequence[str] | None,
+) -> _StreamCounts:
+    counts: list[np.ndarray] = []
+    hours: list[float] = []
+    for stream in streams:
+        c = np.zeros(len(thr), dtype=np.int64)
+        for scores in stream.scores:
+            c += detections_for_thresholds(scores, thr, cfg, step_s)
+        counts.append(c)
+        n_steps = sum(len(s) for s in stream.scores)
+        hours.append(stream.hours if stream.hours is not None else n_steps * step_s / 3600.0)
+    budget = [i for i, st in enumerate(streams) if budget_streams is None or st.name in budget_streams]
+    if not budget:
+        known = ", ".join(st.name for st in streams)
+        raise DatasetError(f"None of the budget streams {list(budget_streams or [])} is among: {known}.")
+    budget_counts = np.sum([counts[i] for i in budget], axis=0)
+    return _StreamCounts(counts, hours, budget_counts, sum(hours[i] for i in budget))
+
+
+def _operating_points(
+    eval_cfg: EvalConfig, curve: DetCurve, fixed: Mapping[str, float], counted: _StreamCounts
+) -> list[OperatingPointResult]:
+    """Each preset: at its fixed threshold (FA/h on the budget streams) or the lowest that meets it."""
+    thr, frr = curve.thresholds, curve.frr
+
+    def point(name: str, target: float) -> OperatingPointResult:
+        if name not in fixed:
+            return OperatingPointResult(name=name, **asdict(threshold_for_fa_per_hour(curve, target)))
+        k = int(np.searchsorted(thr, fixed[name]))
+        fa = fa_per_hour(int(counted.budget_counts[k]), counted.budget_hours)
+        return OperatingPointResult(
+            name=name,
+            target_fa_per_hour=target,
+            threshold=float(thr[k]),
+            fa_per_hour=fa,
+            recall=float(1.0 - frr[k]),
+            frr=float(frr[k]),
+            met=fa <= target,
+        )
+
+    return [point(name, target) for name, target in _operating_targets(eval_cfg)]
+
+
+def _stream_results(
+    streams: Sequence[NegativeStream],
+    counted: _StreamCounts,
+    thr: np.ndarray,
+    points: Sequence[OperatingPointResult],
+) -> list[StreamResult]:
+    index = {p.name: int(np.searchsorted(thr, p.threshold)) for p in points}
+    return [
+        StreamResult(
+            name=s.name,
+            hours=h,
+            fa_per_hour=[fa_per_hour(x, h) for x in c.tolist()],
+            at_operating_points={name: fa_per_hour(int(c[k]), h) for name, k in index.items()},
+        )
+        for s, h, c in zip(streams, counted.hours, counted.counts, strict=True)
+    ]
+
+
+def _clip_level(
+    pos_clip_scores: Sequence[np.ndarray],
+    peaks: np.ndarray,
+    streams: Sequence[NegativeStream],
+    cfg: DetectorConfig,
+    cm_threshold: float,
+) -> dict[str, Any]:
+    """EER, histogram and confusion matrix: negative windows as long as a typical positive clip."""
+    window = max(1, int(np.median([len(s) for s in pos_clip_scores])))
+    neg_windows = np.concatenate(
+        [stream_window_max(s, window, cfg) for st in streams for s in st.scores] + [np.zeros(0)]
+    )
+    finite_pos = peaks[np.isfinite(peaks)]
+    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
+    y_true = np.concatenate([np.ones(len(peaks), bool), np.zeros(len(neg_windows), bool)])
+    y_pred = np.concatenate([peaks >= cm_threshold, neg_windows >= cm_threshold])
+    return {
+        "eer": eer(finite_pos, neg_windows) if len(finite_pos) and len(neg_windows) else 1.0,
+        "histogram": Histogram(
+            edges=edges.tolist(),
+            positive=np.histogram(np.clip(finite_pos, 0, 1), edges)[0].tolist(),
+            negative=np.histogram(np.clip(neg_windows, 0, 1), edges)[0].tolist(),
+        ),
+        "confusion": confusion_matrix(y_true, y_pred).tolist(),
+        "confusion_threshold": cm_threshold,
+    }
+
+
+def _positive_set_results(
+    positive_sets: Mapping[str, PositiveScores], cfg: DetectorConfig, thr: np.ndarray
+) -> list[PositiveSetResult]:
+    return [
+        PositiveSetResult(
+            name=name,
+            description=ps.description,
+            count=len(ps.scores),
+            lead_in_s=ps.lead_in_s,
+            frr=(1.0 - (clip_max_scores(ps.scores, cfg)[:, None] >= thr[None, :]).mean(axis=0)).tolist(),
+        )
+        for name, ps in positive_sets.items()
+    ]
+
+
 def build_report(
     model_id: str,
     role: str,
@@ -304,64 +423,15 @@ def build_report(
         )
     frr = 1.0 - (peaks[:, np.newaxis] >= thr[np.newaxis, :]).mean(axis=0)
 
-    counts: list[np.ndarray] = []
-    hours: list[float] = []
-    for stream in streams:
-        c = np.zeros(len(thr), dtype=np.int64)
-        for scores in stream.scores:
-            c += detections_for_thresholds(scores, thr, cfg, step_s)
-        counts.append(c)
-        n_steps = sum(len(s) for s in stream.scores)
-        hours.append(stream.hours if stream.hours is not None else n_steps * step_s / 3600.0)
-    total_hours = sum(hours)
-    combined = np.array([fa_per_hour(c, total_hours) for c in np.sum(counts, axis=0).tolist()])
+    counted = _count_streams(streams, thr, cfg, step_s, budget_streams)
+    total_hours = sum(counted.hours)
+    combined = np.array([fa_per_hour(c, total_hours) for c in np.sum(counted.counts, axis=0).tolist()])
     curve = DetCurve(thr, combined, frr, total_hours, len(peaks))
-
-    budget = [i for i, st in enumerate(streams) if budget_streams is None or st.name in budget_streams]
-    if not budget:
-        known = ", ".join(st.name for st in streams)
-        raise DatasetError(f"None of the budget streams {list(budget_streams or [])} is among: {known}.")
-    budget_hours = sum(hours[i] for i in budget)
-    budget_counts = np.sum([counts[i] for i in budget], axis=0)
-
-    def point(name: str, target: float) -> OperatingPointResult:
-        if name not in fixed:
-            return OperatingPointResult(name=name, **asdict(threshold_for_fa_per_hour(curve, target)))
-        k = int(np.searchsorted(thr, fixed[name]))
-        fa = fa_per_hour(int(budget_counts[k]), budget_hours)
-        return OperatingPointResult(
-            name=name,
-            target_fa_per_hour=target,
-            threshold=float(thr[k]),
-            fa_per_hour=fa,
-            recall=float(1.0 - frr[k]),
-            frr=float(frr[k]),
-            met=fa <= target,
-        )
-
-    points = [point(name, target) for name, target in _operating_targets(eval_cfg)]
-    index = {p.name: int(np.searchsorted(thr, p.threshold)) for p in points}
-    results = [
-        StreamResult(
-            name=s.name,
-            hours=h,
-            fa_per_hour=[fa_per_hour(x, h) for x in c.tolist()],
-            at_operating_points={name: fa_per_hour(int(c[k]), h) for name, k in index.items()},
-        )
-        for s, h, c in zip(streams, hours, counts, strict=True)
-    ]
-
-    # Clip-level view: negative windows as long as a typical positive clip.
-    window = max(1, int(np.median([len(s) for s in pos_clip_scores])))
-    neg_windows = np.concatenate(
-        [stream_window_max(s, window, cfg) for st in streams for s in st.scores] + [np.zeros(0)]
-    )
-    finite_pos = peaks[np.isfinite(peaks)]
-    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
+    points = _operating_points(eval_cfg, curve, fixed, counted)
     default = next((p for p in points if p.name == DEFAULT_PRESET), None)
-    cm_threshold = default.threshold if default else cfg.threshold
-    y_true = np.concatenate([np.ones(len(peaks), bool), np.zeros(len(neg_windows), bool)])
-    y_pred = np.concatenate([peaks >= cm_threshold, neg_windows >= cm_threshold])
+    clip_level = _clip_level(
+        pos_clip_scores, peaks, streams, cfg, default.threshold if default else cfg.threshold
+    )
     pauc_max = max((t for _, t in _operating_targets(eval_cfg)), default=DEFAULT_PAUC_MAX_FA_PER_HOUR)
 
     return EvalReport(
@@ -370,30 +440,14 @@ def build_report(
         step_s=step_s,
         detector=cfg,
         positives=len(peaks),
-        streams=results,
+        streams=_stream_results(streams, counted, thr, points),
         thresholds=thr.tolist(),
         fa_per_hour=combined.tolist(),
         frr=frr.tolist(),
         operating_points=points,
-        eer=eer(finite_pos, neg_windows) if len(finite_pos) and len(neg_windows) else 1.0,
         pauc=pauc(curve, pauc_max),
         pauc_max_fa_per_hour=pauc_max,
-        histogram=Histogram(
-            edges=edges.tolist(),
-            positive=np.histogram(np.clip(finite_pos, 0, 1), edges)[0].tolist(),
-            negative=np.histogram(np.clip(neg_windows, 0, 1), edges)[0].tolist(),
-        ),
-        confusion=confusion_matrix(y_true, y_pred).tolist(),
-        confusion_threshold=cm_threshold,
-        positive_sets=[
-            PositiveSetResult(
-                name=name,
-                description=ps.description,
-                count=len(ps.scores),
-                lead_in_s=ps.lead_in_s,
-                frr=(1.0 - (clip_max_scores(ps.scores, cfg)[:, None] >= thr[None, :]).mean(axis=0)).tolist(),
-            )
-            for name, ps in (positive_sets or {}).items()
-        ],
+        positive_sets=_positive_set_results(positive_sets or {}, cfg, thr),
         timings={**(timings or {}), "metrics_s": time.perf_counter() - t0},
+        **clip_level,
     )
