@@ -21,7 +21,7 @@ pytest.importorskip("py_nanotts")
 PICO_SMALL: dict[str, Any] = {
     "voices": ["en-us"], "variants": ["", "f3", "m3", "m1"], "speeds": [140, 180], "pitches": [40, 60],
     "word_gaps": [0], "pico_voices": ["en-US", "en-GB"], "pico_pitches": [0.85, 1.2], "positives": 16,
-    "confusables": 24, "negative_speech": 8, "backgrounds": 2,
+    "confusables": 24, "negative_speech": 8, "long_speech": 0, "backgrounds": 2,
 }  # fmt: skip
 
 
@@ -74,7 +74,7 @@ def test_bad_settings_are_refused() -> None:
 
 def test_default_pitches_are_accepted(small_words: Path, lexicon_cache: Path) -> None:
     cfg = SynthConfig(voices=["en-us"], variants=[""], positives=20, confusables=0, negative_speech=0,
-                      backgrounds=0)  # fmt: skip
+                      long_speech=0, backgrounds=0)  # fmt: skip
     jobs = plan(cfg, cache_dir=lexicon_cache, words_path=small_words)
     assert {j.pitch for j in jobs if j.engine == PICO} == {70, 85, 100, 120, 145}
 

@@ -17,7 +17,8 @@ from wakesmith.synth.run import licences, run
 
 SMALL = {
     "voices": ["en-us", "en-gb"], "variants": ["", "f3", "m3"], "speeds": [140, 180], "pitches": [40, 60],
-    "word_gaps": [0, 3], "positives": 12, "confusables": 8, "negative_speech": 6, "backgrounds": 4,
+    "word_gaps": [0, 3], "positives": 12, "confusables": 8, "negative_speech": 6, "long_speech": 2,
+    "backgrounds": 4,
     "pico_voices": [],  # espeak-ng alone here; tests/synth/test_pico.py mixes in SVOX Pico
 }  # fmt: skip
 
@@ -36,7 +37,10 @@ def test_plan_is_deterministic_and_balanced(
     assert [j.id for j in small_plan] != [j.id for j in other]
 
     kinds = Counter(j.kind for j in small_plan)
-    assert kinds == {"positive": 12, "confusable": 8, "speech": 6, "background": 4}
+    assert kinds == {"positive": 12, "confusable": 8, "speech": 6 + 2, "background": 4}
+    long = [j for j in small_plan if j.meta.get("long")]
+    assert len(long) == 2 and all(j.kind == "speech" and len(j.text.split()) >= 15 for j in long)
+    assert all("hey katya" not in j.text.lower() for j in long)
     positives = [j for j in small_plan if j.kind == "positive"]
     assert all(j.label == "positive" for j in positives)
     assert {j.label for j in small_plan if j.kind != "positive"} == {"negative", "background"}

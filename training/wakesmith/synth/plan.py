@@ -38,6 +38,8 @@ BACKGROUND_RMS_DB = (-45.0, -20.0)
 BABBLE_SENTENCES = 8
 SPEECH_WORDS = (1, 8)
 """Negative speech lasts about 0.5–3 s: one to eight words at espeak's speaking rates."""
+LONG_SPEECH_WORDS = (15, 40)
+"""Long negative utterances: several sentences run together, about 5–15 s at espeak's rates."""
 SPEECH_MIX = (0.5, 0.3)
 """Shares of sentence fragments and whole short sentences; the rest are random dictionary words."""
 
@@ -164,6 +166,21 @@ def negative_texts(phrase: str, n: int, rng: random.Random, dictionary: Sequence
     return out
 
 
+def long_texts(phrase: str, n: int, rng: random.Random) -> list[str]:
+    """Runs of bundled sentences, LONG_SPEECH_WORDS long, that never contain the phrase: hours of
+    ordinary speech from few synthesis calls."""
+    sentences, target = bundled_sentences(), _normal(phrase)
+    out: list[str] = []
+    while len(out) < n:
+        goal, words = rng.randint(*LONG_SPEECH_WORDS), []
+        while len(words) < goal:
+            words += rng.choice(sentences).split()
+        text = " ".join(words[:goal])
+        if target not in _normal(text):
+            out.append(text)
+    return out
+
+
 def _check_settings(cfg: SynthConfig) -> None:
     """Refuse out-of-range engine settings before any work starts, not once per failed clip."""
     for name, values, (lo, hi) in (("speeds", cfg.speeds, SPEED_RANGE), ("pitches", cfg.pitches, PITCH_RANGE),
@@ -180,7 +197,7 @@ def _check_settings(cfg: SynthConfig) -> None:
             raise ConfigError(
                 f"synth.pico_pitches must lie in {p_lo}..{p_hi}, in steps of 0.01; got {bad_pitch}."
             )
-    for name in ("positives", "confusables", "negative_speech", "backgrounds"):
+    for name in ("positives", "confusables", "negative_speech", "long_speech", "backgrounds"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"synth.{name} must be 0 or more.")
 
@@ -259,6 +276,8 @@ def plan(cfg: SynthConfig, *, cache_dir: Path, words_path: Path = DICT_WORDS) ->
     if cfg.negative_speech:
         for text in negative_texts(cfg.phrase, cfg.negative_speech, rng, read_words(words_path)):
             add(draw.job("negative", "speech", text))
+    for text in long_texts(cfg.phrase, cfg.long_speech, rng):
+        add(draw.job("negative", "speech", text, long=True))
     for job in _background_jobs(cfg.backgrounds, espeak_spk, rng):
         add(job)
     return list(jobs.values())
