@@ -40,6 +40,7 @@ NOT_RUN: dict[str, str] = {
     r"^\.venv/bin/pytest\b": "the test suite itself",
     r"^\.venv/bin/ruff check \. && \.venv/bin/mypy$": "linters: the nox lint session runs them",
     r"^python benchmarks/run\.py$": "benchmarks take minutes and print, they do not check",
+    r"^wakesmith evaluate cascade\b": "needs a trained judge too; tests/edge/test_cascade.py runs it",
 }
 """README commands this test does not run (pattern → why)."""
 
