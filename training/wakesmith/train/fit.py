@@ -113,29 +113,19 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
 
 
-def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitResult:
-    """Train ``recipe`` on its dataset's train split, validate on its val split, return the best model."""
-    _quiet_lightning()
-    L.seed_everything(recipe.train.seed, workers=True, verbose=False)
-    lineage = store.lineage_hash(recipe.dataset_name)
+def _prepare_run_dir(recipe: Recipe, home: Home, lineage: str) -> tuple[Path, Path]:
+    """The run folder (one per recipe and dataset state), its recipe written, and its checkpoints folder."""
     run_dir = run_dir_for(home, recipe, lineage)
     ckpt_dir = run_dir / "checkpoints"
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "recipe.yaml").write_text(recipe.to_yaml())
+    return run_dir, ckpt_dir
 
-    # Cached validation features are valid for one dataset state (its backgrounds shape the examples).
-    data = WakeDataModule(store, recipe, cache_dir=home.cache / "features" / lineage[:12])
-    data.setup("fit")
-    steps_per_epoch = -(-len(data.train_dataloader().sampler) // recipe.train.batch_size)  # type: ignore[arg-type]
-    model = build_model(recipe)
-    task = WakeWordTask(
-        model,
-        recipe,
-        val_hours=data.val_hours(include_hard=recipe.train.select_negatives == "all"),
-        steps_per_epoch=steps_per_epoch,
-    )
 
-    events = EventCallback(emitter, total_steps=steps_per_epoch * recipe.train.epochs)
+def _callbacks(
+    recipe: Recipe, ckpt_dir: Path, events: EventCallback
+) -> tuple[list[Callback], ModelCheckpoint]:
+    """Progress events, the best and the last checkpoint, and the opt-in EMA and QAT; plus the best one."""
     best = ModelCheckpoint(
         dirpath=ckpt_dir,
         filename="best",
@@ -161,13 +151,11 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
         from wakesmith.train.qat import QatCallback
 
         callbacks.append(QatCallback(recipe.qat.start_epoch))
+    return callbacks, best
 
-    resume = ckpt_dir / "last.ckpt"
-    resumed_from = _step_of(resume) if resume.is_file() else 0
-    if resumed_from:
-        emitter.warning(STAGE, f"resuming {run_dir.name} from step {resumed_from}")
 
-    trainer = L.Trainer(
+def _trainer(recipe: Recipe, run_dir: Path, callbacks: list[Callback]) -> L.Trainer:
+    return L.Trainer(
         max_epochs=recipe.train.epochs,
         accelerator=recipe.train.accelerator,
         devices=1,
@@ -180,8 +168,12 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
         log_every_n_steps=PROGRESS_EVERY_N_BATCHES,
         default_root_dir=run_dir,
     )
-    trainer.fit(task, datamodule=data, ckpt_path=str(resume) if resume.is_file() else None)
 
+
+def _load_best(
+    model: WakeModel, recipe: Recipe, best: ModelCheckpoint, ckpt_dir: Path, resume: Path
+) -> tuple[WakeModel, Path, float]:
+    """The best checkpoint's weights (the last one if none was selected), in the plain architecture."""
     best_path = Path(best.best_model_path) if best.best_model_path else ckpt_dir / "best.ckpt"
     if not best_path.is_file():
         best_path = resume
@@ -192,6 +184,38 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
         model = strip_qat(model)  # back to the plain architecture the artifact and exporters load
     model.eval()
     score = float(best.best_model_score) if best.best_model_score is not None else float("nan")
+    return model, best_path, score
+
+
+def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitResult:
+    """Train ``recipe`` on its dataset's train split, validate on its val split, return the best model."""
+    _quiet_lightning()
+    L.seed_everything(recipe.train.seed, workers=True, verbose=False)
+    lineage = store.lineage_hash(recipe.dataset_name)
+    run_dir, ckpt_dir = _prepare_run_dir(recipe, home, lineage)
+
+    # Cached validation features are valid for one dataset state (its backgrounds shape the examples).
+    data = WakeDataModule(store, recipe, cache_dir=home.cache / "features" / lineage[:12])
+    data.setup("fit")
+    steps_per_epoch = -(-len(data.train_dataloader().sampler) // recipe.train.batch_size)  # type: ignore[arg-type]
+    model = build_model(recipe)
+    task = WakeWordTask(
+        model,
+        recipe,
+        val_hours=data.val_hours(include_hard=recipe.train.select_negatives == "all"),
+        steps_per_epoch=steps_per_epoch,
+    )
+    events = EventCallback(emitter, total_steps=steps_per_epoch * recipe.train.epochs)
+    callbacks, best = _callbacks(recipe, ckpt_dir, events)
+
+    resume = ckpt_dir / "last.ckpt"
+    resumed_from = _step_of(resume) if resume.is_file() else 0
+    if resumed_from:
+        emitter.warning(STAGE, f"resuming {run_dir.name} from step {resumed_from}")
+    trainer = _trainer(recipe, run_dir, callbacks)
+    trainer.fit(task, datamodule=data, ckpt_path=str(resume) if resume.is_file() else None)
+
+    model, best_path, score = _load_best(model, recipe, best, ckpt_dir, resume)
     emitter.finished(STAGE, f"best val/select {score:.4f}", checkpoint=str(best_path))
     return FitResult(
         model=model,
