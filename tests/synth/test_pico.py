@@ -21,7 +21,7 @@ pytest.importorskip("py_nanotts")
 PICO_SMALL: dict[str, Any] = {
     "voices": ["en-us"], "variants": ["", "f3", "m3", "m1"], "speeds": [140, 180], "pitches": [40, 60],
     "word_gaps": [0], "pico_voices": ["en-US", "en-GB"], "pico_pitches": [0.85, 1.2], "positives": 16,
-    "confusables": 24, "negative_speech": 8, "long_speech": 0, "backgrounds": 2,
+    "confusables": 24, "negative_speech": 8, "long_speech": 0, "backgrounds": 2, "pico_share": None,
 }  # fmt: skip
 
 
@@ -74,9 +74,21 @@ def test_bad_settings_are_refused() -> None:
 
 def test_default_pitches_are_accepted(small_words: Path, lexicon_cache: Path) -> None:
     cfg = SynthConfig(voices=["en-us"], variants=[""], positives=20, confusables=0, negative_speech=0,
-                      long_speech=0, backgrounds=0)  # fmt: skip
+                      long_speech=0, backgrounds=0, pico_share=None)  # fmt: skip
     jobs = plan(cfg, cache_dir=lexicon_cache, words_path=small_words)
     assert {j.pitch for j in jobs if j.engine == PICO} == {70, 85, 100, 120, 145}
+
+
+def test_pico_share_sets_the_fraction_of_spoken_clips(small_words: Path, lexicon_cache: Path) -> None:
+    cfg = {**PICO_SMALL, "positives": 400, "confusables": 0, "negative_speech": 200}
+    for share in (0.25, 0.6):
+        jobs = plan(
+            SynthConfig(**{**cfg, "pico_share": share}), cache_dir=lexicon_cache, words_path=small_words
+        )
+        spoken = [j for j in jobs if j.kind in ("positive", "speech")]
+        assert abs(sum(j.engine == PICO for j in spoken) / len(spoken) - share) < 0.06, share
+    with pytest.raises(ConfigError, match="pico_share"):
+        plan(SynthConfig(**{**cfg, "pico_share": 1.5}), cache_dir=lexicon_cache, words_path=small_words)
 
 
 def test_speakers_are_voice_by_pitch() -> None:

@@ -188,6 +188,8 @@ def _check_settings(cfg: SynthConfig) -> None:
         bad = [v for v in values if not lo <= v <= hi]
         if bad:
             raise ConfigError(f"synth.{name} must lie in {lo}..{hi}; got {bad}.")
+    if cfg.pico_share is not None and not 0.0 <= cfg.pico_share <= 1.0:
+        raise ConfigError(f"synth.pico_share is a fraction between 0 and 1 (or null), got {cfg.pico_share}.")
     if cfg.pico_voices:
         p_lo, p_hi = pico.PITCH_RANGE  # jobs carry the factor in percent: two decimals at most
         bad_pitch = [
@@ -213,9 +215,17 @@ class _Draw:
         )
         self.speed, self.pitch = _cycle(cfg.speeds, rng), _cycle(cfg.pitches, rng)
         self.gap = _cycle(cfg.word_gaps, rng)
+        pico, others = [s for s in spk if s.engine == PICO], [s for s in spk if s.engine != PICO]
+        self.pico_share = cfg.pico_share if pico and others else None
+        self.pico, self.others = _cycle(pico or spk, rng), _cycle(others or spk, rng)
+
+    def _speaker(self) -> Speaker:
+        if self.pico_share is None:
+            return next(self.speaker)
+        return next(self.pico if self.rng.random() < self.pico_share else self.others)
 
     def job(self, label: Label, kind: Kind, text: str, *, phonemes: bool = False, **meta: Any) -> SynthJob:
-        s = next(self.espeak if phonemes else self.speaker)  # only espeak-ng speaks phoneme strings
+        s = next(self.espeak) if phonemes else self._speaker()  # only espeak-ng speaks phoneme strings
         is_espeak = s.engine == ESPEAK  # Pico's pitch belongs to its speaker; Piper has neither setting
         pitch = next(self.pitch) if is_espeak else round(s.pitch * 100) if s.engine == PICO else 0
         return _job(
