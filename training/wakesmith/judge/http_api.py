@@ -24,15 +24,31 @@ HTTP_UNPROCESSABLE = 422
 HTTP_NOT_FOUND = 404
 
 
+Refuse = Callable[[int, str, str], HTTPException]
+"""Logs and counts a refused request; returns the HTTP error to answer with (status, detail, kind)."""
+
+
 def create_app(core: JudgeCore) -> FastAPI:
     """The FastAPI app of one Judge."""
     app = FastAPI(title="wakesmith Judge", version=__version__)
-    limit = core.settings.limits.max_upload_bytes
+    refuse = _refuser(core)
+    _add_upload_limit(app, core, refuse)
+    _add_verify(app, core, refuse)
+    _add_status(app, core)
+    return app
 
+
+def _refuser(core: JudgeCore) -> Refuse:
     def refuse(status: int, detail: str, kind: str) -> HTTPException:
         log.warning("/verify refused (%d): %s", status, detail)
         core.metrics.errors.labels(kind).inc()
         return HTTPException(status_code=status, detail=detail)
+
+    return refuse
+
+
+def _add_upload_limit(app: FastAPI, core: JudgeCore, refuse: Refuse) -> None:
+    limit = core.settings.limits.max_upload_bytes
 
     @app.middleware("http")
     async def check_size(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -47,6 +63,10 @@ def create_app(core: JudgeCore) -> FastAPI:
                 detail = f"Uploads are limited to {limit} bytes; send the 1.5–2 s trigger buffer."
                 return _refusal(refuse(HTTP_TOO_LARGE, detail, "http_size"))
         return await call_next(request)
+
+
+def _add_verify(app: FastAPI, core: JudgeCore, refuse: Refuse) -> None:
+    limit = core.settings.limits.max_upload_bytes
 
     @app.post("/verify")
     async def verify(
@@ -72,6 +92,8 @@ def create_app(core: JudgeCore) -> FastAPI:
         verdict = await core.run(core.judge_trigger, samples, model, trigger)
         return asdict(verdict)
 
+
+def _add_status(app: FastAPI, core: JudgeCore) -> None:
     @app.get("/health")
     async def health() -> dict[str, Any]:
         """Liveness plus what is loaded and whether MQTT is connected (null when MQTT is off)."""
@@ -88,8 +110,6 @@ def create_app(core: JudgeCore) -> FastAPI:
     async def metrics() -> Response:
         """Prometheus text format."""
         return Response(generate_latest(core.metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    return app
 
 
 def _refusal(exc: HTTPException) -> Response:
