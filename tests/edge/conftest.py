@@ -1,14 +1,12 @@
-"""Edge-export fixtures: one sentry trained on the tiny dataset, exported once per session.
+"""Edge-export fixtures: the session's calibrated sentry (tests/conftest.py), exported once.
 
-The tiny recipe trains for a few seconds; here it trains longer (more steps on the same tiny data)
-with four blocks (a 1.8 s receptive field, as the full sentry) so that the model really detects its
-phrase on *training* clips, which is what the detection tests
-use (the held-out figures come from ``benchmarks/edge.py`` on the full-size quickstart).
+``trained_sentry`` is ``calibrated_sentry``: the tiny recipe trained long enough to detect its phrase on
+held-out clips, evaluated so its thresholds are calibrated. The detection tests score the TEST split at
+those thresholds (the full-size held-out figures come from ``benchmarks/edge.py`` on the quickstart).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,27 +17,15 @@ from wakesmith import api
 from wakesmith.artifact import Artifact
 from wakesmith.home import Home
 
-TRAINED = [
-    "train.epochs=12",
-    "train.samples_per_epoch=640",
-    "train.batch_size=32",
-    "train.num_workers=0",
-    "train.checkpoint_every_n_steps=1000",
-    "augment.enabled=false",
-    "model.params.blocks=4",
-]
+
+@pytest.fixture(scope="session")
+def edge_home(sentry_home: Home) -> Home:
+    return sentry_home
 
 
 @pytest.fixture(scope="session")
-def edge_home(tiny_home: Home, tmp_path_factory: pytest.TempPathFactory) -> Home:
-    target = tmp_path_factory.mktemp("edge") / "home"
-    shutil.copytree(tiny_home.root, target, ignore=shutil.ignore_patterns("runs", "models", "streams"))
-    return Home.resolve(target).ensure()
-
-
-@pytest.fixture(scope="session")
-def trained_sentry(edge_home: Home) -> Artifact:
-    return api.train("tiny", overrides=TRAINED, home=edge_home).artifact
+def trained_sentry(calibrated_sentry: Artifact) -> Artifact:
+    return calibrated_sentry
 
 
 @pytest.fixture(scope="session")

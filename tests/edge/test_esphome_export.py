@@ -1,5 +1,6 @@
-"""The ``esphome`` export loads and detects in pymicro-wakeword (ESPHome's runtime and front end),
-matches the torch streaming model, and ships a valid manifest v2 with calibrated presets."""
+"""The ``esphome`` export loads and detects in pymicro-wakeword (ESPHome's runtime and front end) at its
+calibrated cutoff on held-out clips, matches the torch streaming model, and ships a valid manifest v2
+with calibrated presets."""
 
 from __future__ import annotations
 
@@ -22,12 +23,12 @@ pytestmark = pytest.mark.slow
 
 LEAD_S, TAIL_S = 1.0, 0.5
 PARITY_MAD = 0.02
-TEST_CUTOFF = 0.5
-"""Detection tests run the exported file at a fixed cutoff: the tiny validation split (a minute of
-stream) is too small for the calibrated one to mean much; calibration has its own test."""
-MIN_RECALL = 0.9
-MAX_SPEECH_FIRING = 0.1
-MIN_SPEECH_CLIPS = 20
+MIN_RECALL = 0.5
+"""At least half of the held-out positives fire at the shipped cutoff (measured: 4 of 5; background 0.09)."""
+MAX_SPEECH_FIRING = 0.2
+"""At most a fifth of the held-out speech clips fire (measured: none of 6, the best at 0.87 for a 0.925
+cutoff). Confusables are not bounded: the tiny model has not learnt them (the best of 6 at 0.87)."""
+MIN_SPEECH_CLIPS = 5
 
 
 def _in_context(audio: np.ndarray) -> np.ndarray:
@@ -35,9 +36,9 @@ def _in_context(audio: np.ndarray) -> np.ndarray:
     return np.concatenate([lead, audio, tail])
 
 
-def _train_clips(home: Home, label: str, kind: str | None = None) -> list[np.ndarray]:
+def _clips(home: Home, split: str, label: str, kind: str | None = None) -> list[np.ndarray]:
     store = ClipStore(home)
-    clips = store.clips("hey_katya", split="train", label=label)
+    clips = store.clips("hey_katya", split=split, label=label)
     if kind is not None:
         clips = [c for c in clips if json.loads(c.meta or "{}").get("kind") == kind]
     return [_in_context(store.load_audio(c)) for c in clips]
@@ -53,17 +54,6 @@ def _detects(manifest: Path, audio: np.ndarray) -> tuple[bool, float]:
         # process_streaming() is exactly `process_streaming_prob() > probability_cutoff`
         best = max(best, mww.process_streaming_prob(frame) or 0.0)
     return best > mww.probability_cutoff, best
-
-
-@pytest.fixture(scope="module")
-def test_manifest(esphome_manifest: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    doc = json.loads(esphome_manifest.read_text())
-    doc["micro"]["probability_cutoff"] = TEST_CUTOFF
-    folder = tmp_path_factory.mktemp("manifest")
-    (folder / doc["model"]).write_bytes((esphome_manifest.parent / doc["model"]).read_bytes())
-    path = folder / "test.json"
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def test_manifest_is_v2_with_measured_arena_and_presets(
@@ -98,24 +88,27 @@ def test_manifest_is_v2_with_measured_arena_and_presets(
     assert read_tflite_metadata(tflite.read_bytes()) == trained_sentry.metadata
 
 
-def test_the_file_detects_positives_and_stays_silent_on_negatives_in_pymicro_wakeword(
-    test_manifest: Path, edge_home: Home
+def test_the_file_detects_held_out_positives_and_stays_silent_on_negatives_in_pymicro_wakeword(
+    esphome_manifest: Path, edge_home: Home
 ) -> None:
-    """Every train clip of each kind, none picked: positives fire, backgrounds never, speech rarely."""
-    positives = [_detects(test_manifest, clip) for clip in _train_clips(edge_home, "positive")]
+    """The shipped manifest at its own calibrated cutoff, on every TEST-split clip of each kind (none
+    picked, none seen in training): positives fire, backgrounds never, speech rarely."""
+    cutoff = json.loads(esphome_manifest.read_text())["micro"]["probability_cutoff"]
+    assert 0.0 < cutoff < 1.0
+    positives = [_detects(esphome_manifest, clip) for clip in _clips(edge_home, "test", "positive")]
     hit = sum(fired for fired, _ in positives)
-    assert hit >= MIN_RECALL * len(positives), (
-        f"{hit}/{len(positives)}: {[round(b, 3) for _, b in positives]}"
+    assert positives and hit >= MIN_RECALL * len(positives), (
+        f"{hit}/{len(positives)} at {cutoff}: {[round(b, 3) for _, b in positives]}"
     )
 
-    backgrounds = [_detects(test_manifest, clip) for clip in _train_clips(edge_home, "background")]
+    backgrounds = [_detects(esphome_manifest, clip) for clip in _clips(edge_home, "test", "background")]
     assert backgrounds and not any(fired for fired, _ in backgrounds), [round(b, 3) for _, b in backgrounds]
 
-    speech = [_detects(test_manifest, clip) for clip in _train_clips(edge_home, "negative", kind="speech")]
+    speech = [_detects(esphome_manifest, c) for c in _clips(edge_home, "test", "negative", kind="speech")]
     fired = [(i, round(best, 3)) for i, (f, best) in enumerate(speech) if f]
     assert len(speech) >= MIN_SPEECH_CLIPS
     assert len(fired) <= MAX_SPEECH_FIRING * len(speech), (
-        f"fired on {len(fired)}/{len(speech)} speech clips: {fired}"
+        f"fired on {len(fired)}/{len(speech)} speech clips at {cutoff}: {fired}"
     )
 
 
@@ -127,7 +120,7 @@ def test_int8_file_matches_torch_streaming_within_002(
     tflite = esphome_manifest.with_suffix(".tflite")
     scorers = {"pymicro": MicroWakeWordScorer(tflite), "tflite": make_scorer(TfliteBackend.load(tflite))}
     reference = make_scorer(TorchBackend.load(trained_sentry.path))
-    clips = _train_clips(edge_home, "positive")[:3] + _train_clips(edge_home, "negative")[:3]
+    clips = _clips(edge_home, "test", "positive")[:3] + _clips(edge_home, "test", "negative")[:3]
     for name, scorer in scorers.items():
         assert scorer.step_seconds == reference.step_seconds and scorer.first_end_s == reference.first_end_s
         mads = []
