@@ -172,7 +172,7 @@ def long_texts(phrase: str, n: int, rng: random.Random) -> list[str]:
     sentences, target = bundled_sentences(), _normal(phrase)
     out: list[str] = []
     while len(out) < n:
-        goal, words = rng.randint(*LONG_SPEECH_WORDS), []
+        goal, words = rng.randint(*LONG_SPEECH_WORDS), list[str]()
         while len(words) < goal:
             words += rng.choice(sentences).split()
         text = " ".join(words[:goal])
