@@ -101,10 +101,10 @@ class SynthConfig(Section):
     its speed factor as wpm / 160; ``pitches`` and ``word_gaps`` are espeak-only."""
     pico_pitches: list[float] = Field(default_factory=lambda: [0.7, 0.85, 1.0, 1.2, 1.45])
     """Pico pitch factors (F0 multipliers, 0.5–2.0)."""
-    pico_share: float | None = 0.25
-    """Share of the spoken clips (positives, plain-text confusables, speech) given to Pico speakers;
-    None spreads clips evenly over all speakers (then Pico's 10 speakers get ~4 % beside espeak-ng's
-    270). A second engine heard often is what lets a model hear a third one."""
+    pico_share: float | None = None
+    """Share of the spoken clips (positives, plain-text confusables, speech) given to Pico speakers,
+    e.g. 0.25; None (the default) spreads clips evenly over all speakers, so Pico's 10 speakers get
+    ~4 % beside espeak-ng's 270. Opt-in until a quickstart has measured what a larger share buys."""
     lexicon: Path = Path("/usr/share/dict/words")
     """Word list the dictionary confusables are drawn from (one word per line; Debian's wamerican)."""
     workers: int = 0
