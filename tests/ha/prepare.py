@@ -3,7 +3,8 @@
     .nox/training*/bin/python tests/ha/prepare.py OUT_DIR
 
 Synthesizes the tiny espeak-ng dataset, trains and calibrates the small judge and writes
-``OUT_DIR/{model.onnx, positive.wav, negative.wav, fixture.json}`` (see tests/judge/model_fixture.py).
+``OUT_DIR/{model.onnx, positive.wav, negative.wav, calibrated.onnx, held_out_*.wav, fixture.json}``
+(see tests/judge/model_fixture.py).
 The HA test (its own environment, ``homeassistant==2024.3.3``) then starts the Judge from that
 environment's Python on this model. Skips the work when OUT_DIR already holds a fixture.
 """

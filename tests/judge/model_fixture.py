@@ -5,12 +5,15 @@ The judge is trained just enough to memorize its training split; the tests strea
 loudly if the model does not separate them by :data:`MIN_GAP`. The tests exercise the service, not
 the model's quality, so the file's ``default`` threshold is set halfway between the two clips' scores
 (a threshold calibrated on a few minutes of stream lands anywhere between runs).
+
+For the one test of the model itself the builder also keeps the file as ``api.evaluate`` calibrated it
+(``calibrated.onnx``, thresholds untouched) with the first TEST-split positive and negative clip.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -52,11 +55,23 @@ class JudgeFixture:
     threshold: float
     positive_score: float
     negative_score: float
+    calibrated: Path
+    """The same judge with the thresholds ``api.evaluate`` calibrated (not the hand-set one)."""
+    held_out_positive: Path
+    held_out_negative: Path
 
     @classmethod
     def read(cls, folder: Path) -> JudgeFixture:
         data = json.loads((folder / MANIFEST).read_text())
-        return cls(**{k: Path(v) if k in ("model", "positive", "negative") else v for k, v in data.items()})
+        missing = [f.name for f in fields(cls) if f.name not in data]
+        if missing:
+            raise FileNotFoundError(
+                f"{folder / MANIFEST} lacks {missing}: prepare the fixture in a new folder."
+            )
+        return cls(**{k: Path(v) if k in _PATHS else v for k, v in data.items()})
+
+
+_PATHS = ("model", "positive", "negative", "calibrated", "held_out_positive", "held_out_negative")
 
 
 def _padded(audio: np.ndarray) -> np.ndarray:
@@ -65,7 +80,9 @@ def _padded(audio: np.ndarray) -> np.ndarray:
 
 
 def build_judge_fixture(home: Home, out: Path) -> JudgeFixture:
-    """Train + calibrate a small judge in ``home``; write ``out/{model.onnx,positive.wav,negative.wav}``."""
+    """Train + calibrate a small judge in ``home``; write ``out/{model.onnx,positive.wav,negative.wav}``
+    (hand-set threshold, train clips) and ``out/{calibrated.onnx,held_out_*.wav}`` (calibrated, test clips).
+    """
     import shutil
 
     from wakesmith import api
@@ -77,11 +94,18 @@ def build_judge_fixture(home: Home, out: Path) -> JudgeFixture:
     out.mkdir(parents=True, exist_ok=True)
     model = out / "model.onnx"
     shutil.copyfile(summary.artifact.onnx_path, model)
+    shutil.copyfile(summary.artifact.onnx_path, out / "calibrated.onnx")
     store = api.open_store(home)
-    positive = _padded(store.load_audio(store.clips(DATASET, split="train", label="positive")[0]))
-    negative = _padded(store.load_audio(store.clips(DATASET, split="train", label="negative")[0]))
+    clips = {
+        (split, label): _padded(store.load_audio(store.clips(DATASET, split=split, label=label)[0]))
+        for split in ("train", "test")
+        for label in ("positive", "negative")
+    }
+    positive, negative = clips["train", "positive"], clips["train", "negative"]
     write_wav(out / "positive.wav", positive)
     write_wav(out / "negative.wav", negative)
+    write_wav(out / "held_out_positive.wav", clips["test", "positive"])
+    write_wav(out / "held_out_negative.wav", clips["test", "negative"])
     backend = OnnxBackend.load(model)
     scorer = WindowScorer(backend)
     pos, neg = scorer.score_buffer(positive), scorer.score_buffer(negative)
@@ -98,7 +122,17 @@ def build_judge_fixture(home: Home, out: Path) -> JudgeFixture:
     ]
     metadata.detector = metadata.detector.model_copy(update={"threshold": threshold})
     Artifact(out).update_metadata(metadata)  # out/model.onnx (and out/metadata.json)
-    fixture = JudgeFixture(model, out / "positive.wav", out / "negative.wav", threshold, pos, neg)
+    fixture = JudgeFixture(
+        model,
+        out / "positive.wav",
+        out / "negative.wav",
+        threshold,
+        pos,
+        neg,
+        out / "calibrated.onnx",
+        out / "held_out_positive.wav",
+        out / "held_out_negative.wav",
+    )
     # The manifest marks the folder as a finished fixture (prepare.py skips the work when it exists),
     # so it is written last and only for a model that passed the check above.
     (out / MANIFEST).write_text(
