@@ -90,9 +90,10 @@ class SynthConfig(Section):
     positives: int = 2000
     confusables: int = 2500
     negative_speech: int = 3000
-    long_speech: int = 1200
-    """Long negative utterances (15–40 words, about 5–15 s; ~3 h in all): ordinary speech by the hour,
-    for training negatives and for evaluation streams that repeat few clips."""
+    long_speech: int = 0
+    """Long negative utterances (15–40 words, about 5–15 s each; 1,200 make ~3 h): ordinary speech by
+    the hour, for training negatives and for evaluation streams that repeat fewer clips. Opt-in (0)
+    until a quickstart has measured what it buys."""
     backgrounds: int = 400
     piper_voices: list[Path] = Field(default_factory=list)
     pico_voices: list[str] = Field(default_factory=lambda: ["en-US", "en-GB"])
