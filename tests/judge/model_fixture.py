@@ -35,6 +35,10 @@ JUDGE_OVERRIDES = [
     "eval.speech_hours=0.03",
     "eval.confusable_hours=0.03",
     "eval.calibration_hours=0.03",
+    # The unseen-engine set: a few takes are enough to exercise it (the full one speaks 700 clips).
+    "eval.unseen_positives=6",
+    "eval.unseen_speech_clips=6",
+    "eval.unseen_speech_hours=0.02",
 ]
 MIN_GAP = 0.3
 """The positive clip's buffer score must beat the negative's by at least this much (measured runs:
