@@ -185,8 +185,10 @@ def fake_metadata(role: str = "judge", **overrides: Any) -> ModelMetadata:
 
 
 class FakeBackend:
-    """Scripted scores for server and detector tests: each call consumes one score per output step
-    (streaming) or per window (batch), in order; after the script runs out it returns ``after``."""
+    """A public test helper (not a model runtime): scripted scores for server and detector tests.
+
+    Each call consumes one score per output step (streaming) or per window (batch), in order; after
+    the script runs out it returns ``after``. Code that serves real models never constructs one."""
 
     def __init__(
         self,
