@@ -28,10 +28,10 @@ TINY = ["train.epochs=2", "train.samples_per_epoch=96", "train.batch_size=32", "
 COMMAND_TIMEOUT_S = 600
 
 NOT_RUN: dict[str, str] = {
-    r"^\./scripts/quickstart\.sh\b": "the full quickstart: about 20 minutes of training",
+    r"^\./scripts/quickstart\.sh\b": "the full quickstart: about half an hour of training",
     r"^\./scripts/test\.sh\b": "the whole test suite, of which this test is a part",
     r"^source \.venv/bin/activate$": "shell state only; the commands here run the installed wakesmith",
-    r"^wakesmith quickstart\b": "the full quickstart: about 20 minutes of training",
+    r"^wakesmith quickstart\b": "the full quickstart: about half an hour of training",
     r"^wakesmith synth\b": "minutes of espeak-ng; the tiny home is made by the same api.synthesize",
     r"^wakesmith train\b": "long training on the full recipe; the tiny sentry is trained by api.train",
     r"^wakesmith judge\b": "serves forever; tests/judge runs the same service",
