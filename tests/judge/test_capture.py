@@ -13,7 +13,8 @@ from wakesmith.data.captures import import_captures
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import DatasetError
 from wakesmith.home import Home
-from wakesmith.judge.capture import REJECTED, CaptureFolder, safe_name
+from wakesmith.judge.capture import REJECTED, CaptureFolder
+from wakesmith.judge.names import satellite_id
 
 SECOND = 16000
 
@@ -75,10 +76,14 @@ def test_import_refuses_a_folder_that_is_not_a_capture_folder(tmp_path: Path) ->
         import_captures(store, tmp_path, "hey_katya")
 
 
-def test_safe_name() -> None:
-    assert safe_name("../../etc/passwd") == "etc_passwd"
-    assert safe_name("") == "unknown"
-    assert safe_name("wohn zimmer+1") == "wohn_zimmer_1"
+def test_satellite_ids_are_file_safe_and_distinct() -> None:
+    assert satellite_id("kitchen") == "kitchen"
+    assert satellite_id("../../etc/passwd").startswith("etc_passwd_")
+    assert satellite_id("wohn zimmer+1").startswith("wohn_zimmer_1_")
+    names = ["kitchen/1", "kitchen_1", "kitchen 1", "Kitchen_1", "кухня", "客厅", "", "kitchen_1_0123456789"]
+    ids = [satellite_id(n) for n in names]
+    assert len(set(ids)) == len(ids)
+    assert all(i and "/" not in i and "." not in i and len(i) <= 43 for i in ids)
 
 
 def test_cli_imports_a_capture_folder(tmp_path: Path) -> None:

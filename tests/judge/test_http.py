@@ -47,8 +47,7 @@ def test_verify_with_a_named_model_and_unknown_model(judge: RunningJudge, positi
 
 def test_health_and_metrics(judge: RunningJudge, positive: np.ndarray) -> None:
     health = httpx.get(f"{judge.http}/health").json()
-    assert health["status"] == "ok" and set(health["models"]) == {"hey_katya", "strict_katya"}
-    assert health["mqtt"] is None
+    assert health == {"status": "ok", "mqtt": None}  # only what a health check needs
     httpx.post(f"{judge.http}/verify", files={"audio": ("p.wav", _wav(positive))})
     text = httpx.get(f"{judge.http}/metrics").text
     prefix = 'wakesmith_judge_verdicts_total{model="hey_katya",result="wake_word"}'

@@ -138,6 +138,7 @@ def test_discovery_is_retained_state_is_published_events_are_not_retained(broker
             "triggers": 2,
             "accepts": 1,
             "rejects": 1,
+            "detections": 0,
             "false_accepts_per_hour": None,
             "false_accepts_per_listening_hour": None,
             "last_score": 0.95,

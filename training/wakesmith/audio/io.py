@@ -38,6 +38,7 @@ RESAMPLE_QUALITY = "HQ"
 
 CONVERT_HINT = "convert it with e.g. `ffmpeg -i INPUT -ac 1 -ar 16000 -c:a pcm_s16le OUTPUT.wav`"
 FORMATS_HINT = "WAV, FLAC, OGG/Vorbis, Opus or MP3"
+FLOAT_BYTES = 4
 
 
 @dataclass(frozen=True)
@@ -87,25 +88,67 @@ def probe(path: Path | str) -> AudioInfo:
         return _info(snd)
 
 
-def _decode(source: Path | BinaryIO, what: str, max_seconds: float | None, convert: bool) -> np.ndarray:
+@dataclass(frozen=True)
+class DecodeLimits:
+    """Caps checked against a file's header before decoding (None: no cap), and again while reading."""
+
+    max_seconds: float | None = DEFAULT_MAX_SECONDS
+    min_rate: int | None = None
+    max_rate: int | None = None
+    max_channels: int | None = None
+    max_decoded_bytes: int | None = None
+    """float32 samples of all channels, as decoded before mixing and resampling."""
+
+
+def _check_header(info: AudioInfo, what: str, limits: DecodeLimits) -> int | None:
+    """Refuse what the header says is out of bounds; the most frames to read (None: no bound)."""
+    if (limits.min_rate is not None and info.sample_rate < limits.min_rate) or (
+        limits.max_rate is not None and info.sample_rate > limits.max_rate
+    ):
+        raise AudioError(
+            f"{what} is {info.sample_rate} Hz; accepted rates are {limits.min_rate or 1}–"
+            f"{limits.max_rate or 'any'} Hz: {CONVERT_HINT}."
+        )
+    if limits.max_channels is not None and info.channels > limits.max_channels:
+        raise AudioError(f"{what} has {info.channels} channels; at most {limits.max_channels} are accepted.")
+    bounds = []
+    if limits.max_seconds is not None:
+        if info.duration_s > limits.max_seconds:
+            raise AudioError(
+                f"{what} is {info.duration_s:.1f} s long; the limit is {limits.max_seconds:g} s. Cut it "
+                f"into shorter files (e.g. `sox INPUT OUTPUT.wav trim 0 {limits.max_seconds:g} : newfile "
+                ": restart`)."
+            )
+        bounds.append(int(limits.max_seconds * info.sample_rate))
+    if limits.max_decoded_bytes is not None:
+        frame_bytes = FLOAT_BYTES * max(1, info.channels)
+        if info.frames * frame_bytes > limits.max_decoded_bytes:
+            raise AudioError(
+                f"{what} decodes to {info.frames * frame_bytes} bytes; the limit is "
+                f"{limits.max_decoded_bytes}. Send a shorter clip, mono, 16 kHz."
+            )
+        bounds.append(limits.max_decoded_bytes // frame_bytes)
+    return min(bounds) if bounds else None
+
+
+def _decode(source: Path | BinaryIO, what: str, limits: DecodeLimits, convert: bool) -> np.ndarray:
     with _open(source, what) as snd:
         info = _info(snd)
         if info.frames <= 0:
             raise AudioError(f"{what} holds no audio (zero length); record or export it again.")
-        if max_seconds is not None and info.duration_s > max_seconds:
-            raise AudioError(
-                f"{what} is {info.duration_s:.1f} s long; the limit is {max_seconds:g} s. Cut it into "
-                f"shorter files (e.g. `sox INPUT OUTPUT.wav trim 0 {max_seconds:g} : newfile : restart`)."
-            )
+        most = _check_header(info, what, limits)
         if not convert and (info.sample_rate != SAMPLE_RATE or info.channels != 1):
             raise AudioError(
                 f"{what} is {info.sample_rate} Hz with {info.channels} channel(s); expected {SAMPLE_RATE} Hz "
                 f"mono. Pass convert=True to convert it on load, or {CONVERT_HINT}."
             )
         try:
-            data = snd.read(dtype="float32", always_2d=True)
+            # A header can lie about its length: never read more than the caps allow (+1 to notice).
+            data = snd.read(frames=-1 if most is None else most + 1, dtype="float32", always_2d=True)
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise AudioError(f"{what} is damaged and cannot be decoded ({exc}); {CONVERT_HINT}.") from None
+    if most is not None and data.shape[0] > most:
+        raise AudioError(f"{what} holds more audio than its header says, beyond the limits; {CONVERT_HINT}.")
     if data.shape[0] == 0:
         raise AudioError(f"{what} holds no decodable audio (truncated?); record or export it again.")
     if not np.all(np.isfinite(data)):
@@ -113,6 +156,11 @@ def _decode(source: Path | BinaryIO, what: str, max_seconds: float | None, conve
     audio = np.ascontiguousarray(data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0])
     if info.sample_rate != SAMPLE_RATE:
         audio = soxr.resample(audio, info.sample_rate, SAMPLE_RATE, quality=RESAMPLE_QUALITY)
+    if audio.size == 0:
+        raise AudioError(
+            f"{what} is too short to hold one sample at {SAMPLE_RATE} Hz ({info.frames} frames at "
+            f"{info.sample_rate} Hz); send at least a few milliseconds of audio."
+        )
     # Float files may exceed full scale and resampling can overshoot a clipped input slightly: the
     # contract is [-1, 1], which is exactly what a 16-bit file could have held anyway.
     return np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False)
@@ -129,7 +177,7 @@ def read_audio(
     """
     path = Path(path)
     _check_path(path)
-    return _decode(path, f"File {str(path)!r}", max_seconds, convert)
+    return _decode(path, f"File {str(path)!r}", DecodeLimits(max_seconds=max_seconds), convert)
 
 
 def decode_audio(
@@ -138,12 +186,21 @@ def decode_audio(
     max_seconds: float | None = DEFAULT_MAX_SECONDS,
     convert: bool = True,
     name: str = "upload",
+    min_rate: int | None = None,
+    max_rate: int | None = None,
+    max_channels: int | None = None,
+    max_decoded_bytes: int | None = None,
 ) -> np.ndarray:
-    """Decode an uploaded audio file's bytes with the same rules as :func:`read_audio`."""
+    """Decode an uploaded audio file's bytes with the same rules as :func:`read_audio`.
+
+    A server facing untrusted uploads also caps the sample rate, the channels and the decoded size
+    (float32, all channels); the header is checked before anything is decoded.
+    """
     what = f"The {name}" if name == "upload" else f"Upload {name!r}"
     if not data:
         raise AudioError(f"{what} is empty (0 bytes); choose an audio file ({FORMATS_HINT}).")
-    return _decode(io.BytesIO(data), what, max_seconds, convert)
+    limits = DecodeLimits(max_seconds, min_rate, max_rate, max_channels, max_decoded_bytes)
+    return _decode(io.BytesIO(data), what, limits, convert)
 
 
 def as_mono_float(audio: Any) -> np.ndarray:

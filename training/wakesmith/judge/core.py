@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,9 +17,13 @@ from typing import Any, TypeVar
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from wakesmith.audio.io import decode_audio
 from wakesmith.config import SAMPLE_RATE
+from wakesmith.errors import WakesmithError
 from wakesmith.judge.capture import BYTES_PER_MB, CaptureFolder
 from wakesmith.judge.engine import ModelSet, Verdict
+from wakesmith.judge.names import check_satellite_name, for_log
+from wakesmith.judge.protocol import MAX_CHANNELS, MAX_RATE, MIN_RATE
 from wakesmith.judge.settings import JudgeSettings
 from wakesmith.judge.telemetry import Telemetry
 
@@ -29,29 +34,64 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 DEFAULT_SATELLITE = "unknown"
 
 
+class TriggerError(WakesmithError):
+    """A trigger context that cannot be used (wrong types, non-finite numbers, a bad satellite name)."""
+
+
+class SatelliteRefusedError(WakesmithError):
+    """A satellite that is not on the Judge's allow-list (``satellites``)."""
+
+
 @dataclass(frozen=True)
 class Trigger:
-    """Who forwarded a buffer, and what the sentry thought of it."""
+    """Who forwarded a buffer, and what the sentry thought of it (validated: build with :meth:`create`)."""
 
     satellite: str = DEFAULT_SATELLITE
     sentry_score: float | None = None
     listening_s: float | None = None
 
     @classmethod
-    def from_context(cls, value: Any) -> Trigger | None:
+    def create(
+        cls, satellite: Any, sentry_score: Any = None, listening_s: Any = None, *, max_name_chars: int
+    ) -> Trigger:
+        """A checked trigger: a printable name of bounded length, finite numbers; else TriggerError."""
+        if satellite is None or satellite == "":
+            satellite = DEFAULT_SATELLITE
+        if not isinstance(satellite, str):
+            raise TriggerError(f"The trigger's satellite must be a string, got {type(satellite).__name__}.")
+        problem = check_satellite_name(satellite, max_name_chars)
+        if problem:
+            raise TriggerError(problem)
+        listening = _finite(listening_s, "listening_s")
+        if listening is not None and listening < 0:
+            raise TriggerError(f"listening_s must be 0 or more seconds, got {listening}.")
+        return cls(satellite, _finite(sentry_score, "sentry_score"), listening)
+
+    @classmethod
+    def from_context(cls, value: Any, *, max_name_chars: int) -> Trigger | None:
         """The trigger marking in a Wyoming ``detect`` context (``{"trigger": {...}}``), if any."""
-        if not isinstance(value, dict) or not isinstance(value.get("trigger"), dict):
+        if not isinstance(value, dict) or "trigger" not in value:
             return None
         data = value["trigger"]
-        return cls(
-            satellite=str(data.get("satellite") or DEFAULT_SATELLITE),
-            sentry_score=_number(data.get("sentry_score")),
-            listening_s=_number(data.get("listening_s")),
+        if not isinstance(data, dict):
+            raise TriggerError(f"context.trigger must be an object, got {type(data).__name__}.")
+        return cls.create(
+            data.get("satellite"),
+            data.get("sentry_score"),
+            data.get("listening_s"),
+            max_name_chars=max_name_chars,
         )
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _finite(value: Any, key: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TriggerError(f"{key} must be a number, got {for_log(repr(value), 40)}.")
+    number = float(value)  # an int beyond float range raises OverflowError: caught by the handlers
+    if not math.isfinite(number):
+        raise TriggerError(f"{key} must be a finite number, got {number}.")
+    return number
 
 
 class Metrics:
@@ -89,9 +129,13 @@ class JudgeCore:
         self.settings = settings
         self.models = models
         self.metrics = Metrics()
-        self.telemetry = telemetry or Telemetry(settings.mqtt)
+        self.telemetry = telemetry or Telemetry(settings.mqtt, max_satellites=settings.limits.max_satellites)
         self.capture = capture
         self.pool = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="judge")
+        # Uploads decode on a thread of their own: a heavy file neither blocks the event loop nor
+        # occupies the inference threads that other satellites' verdicts wait for.
+        self.decode_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-decode")
+        self.allowed = frozenset(settings.satellites)
 
     @classmethod
     def from_settings(cls, settings: JudgeSettings) -> JudgeCore:
@@ -109,6 +153,49 @@ class JudgeCore:
         """Run CPU work on the inference threads, keeping the event loop free for other streams."""
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
+    async def decode(self, data: bytes, name: str) -> np.ndarray:
+        """Decode an uploaded file off the event loop, within the rate, channel, duration and size caps."""
+        limits = self.settings.limits
+
+        def work() -> np.ndarray:
+            return decode_audio(
+                data,
+                max_seconds=limits.max_verify_seconds,
+                name=name,
+                min_rate=MIN_RATE,
+                max_rate=MAX_RATE,
+                max_channels=MAX_CHANNELS,
+                max_decoded_bytes=limits.max_decoded_bytes,
+            )
+
+        return await asyncio.get_running_loop().run_in_executor(self.decode_pool, work)
+
+    def trigger(self, satellite: Any, sentry_score: Any = None, listening_s: Any = None) -> Trigger:
+        """A validated trigger from an allowed satellite (TriggerError, SatelliteRefusedError)."""
+        trigger = Trigger.create(
+            satellite, sentry_score, listening_s, max_name_chars=self.settings.limits.max_name_chars
+        )
+        self.admit(trigger)
+        return trigger
+
+    def admit(self, trigger: Trigger) -> None:
+        """Refuse a satellite that is not on the allow-list (when there is one)."""
+        if self.allowed and trigger.satellite not in self.allowed:
+            raise SatelliteRefusedError(
+                f"Satellite {for_log(trigger.satellite)!r} is not on this Judge's satellites list; "
+                "add it to the `satellites` setting."
+            )
+
+    def count_detection(self, client: str, model: str, score: float) -> None:
+        """Count a continuous-mode detection for ``client`` (telemetry failures are logged, not raised)."""
+        self.metrics.detections.labels(model).inc()
+        if self.allowed and client not in self.allowed:
+            return
+        try:
+            self.telemetry.record_detection(client, model=model, score=score)
+        except Exception as exc:
+            log.error("could not record a detection for %s: %s", for_log(client), for_log(exc, 200))
+
     def judge_trigger(self, audio: np.ndarray, model_name: str | None, trigger: Trigger) -> Verdict:
         """Verify a trigger buffer, then count, publish and capture the verdict (runs on a worker)."""
         model = self.models.get(model_name)
@@ -116,6 +203,7 @@ class JudgeCore:
         self.metrics.verify_seconds.observe(verdict.latency_ms / 1000)
         self.metrics.verdicts.labels(model.name, verdict.label).inc()
         self.metrics.audio_seconds.inc(len(audio) / SAMPLE_RATE)
+        # Neither a broker hiccup nor a full disk (nor any bug there) may cost the satellite its verdict.
         try:
             self.telemetry.record(
                 trigger.satellite,
@@ -125,7 +213,13 @@ class JudgeCore:
                 sentry_score=trigger.sentry_score,
                 listening_s=trigger.listening_s,
             )
-            if self.capture is not None:
+        except Exception as exc:
+            self.metrics.errors.labels("telemetry").inc()
+            log.error(
+                "could not publish the verdict for %s: %s", for_log(trigger.satellite), for_log(exc, 200)
+            )
+        if self.capture is not None:
+            try:
                 self.capture.save(
                     audio,
                     accepted=verdict.prediction,
@@ -133,15 +227,18 @@ class JudgeCore:
                         "satellite": trigger.satellite,
                         "model": model.name,
                         "score": verdict.confidence,
-                        "threshold": model.threshold,
+                        "threshold": model.trigger_threshold,
                         "sentry_score": trigger.sentry_score,
                     },
                 )
-        except OSError as exc:  # a full disk or a broker hiccup must not cost the satellite its verdict
-            log.error("could not record the verdict for %s: %s", trigger.satellite, exc)
+            except Exception as exc:
+                self.metrics.errors.labels("capture").inc()
+                log.error(
+                    "could not capture the trigger of %s: %s", for_log(trigger.satellite), for_log(exc, 200)
+                )
         log.info(
             "trigger from %s: %s (%.3f, %s, %.1f ms)",
-            trigger.satellite,
+            for_log(trigger.satellite),
             verdict.label,
             verdict.confidence,
             model.name,
@@ -153,3 +250,4 @@ class JudgeCore:
         """Stop telemetry and the inference threads."""
         self.telemetry.stop()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.decode_pool.shutdown(wait=False, cancel_futures=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from wakesmith.errors import ConfigError
+from wakesmith.judge.names import LOG_CHARS, for_log
 from wakesmith.judge.settings import ModelSettings
 from wakesmith.registry import did_you_mean
 from wakesmith.runtime import OnnxBackend, WindowScorer
@@ -21,6 +22,8 @@ from wakesmith.runtime.detector import Detection, Detector
 
 log = logging.getLogger(__name__)
 
+MAX_NAMES = 16
+"""Default cap on ``detect.names`` (the settings' ``limits.max_names``)."""
 ACCEPT = "wake_word"
 REJECT = "not_wake_word"
 
@@ -120,18 +123,29 @@ class ModelSet:
     def default(self) -> JudgeModel:
         return next(iter(self.models.values()))
 
-    def select(self, names: list[str] | None) -> list[JudgeModel]:
-        """The models a ``detect`` asked for (all when ``names`` is empty); unknown names: ConfigError."""
-        if not names:
+    def select(self, names: object, *, max_names: int = MAX_NAMES) -> list[JudgeModel]:
+        """The models a ``detect`` asked for, once each (all when ``names`` is empty).
+
+        ``names`` comes from a client: anything but a list of at most ``max_names`` served model names
+        is a ConfigError (duplicates are folded, so a model never runs twice on one stream).
+        """
+        if names is None or names == []:
             return list(self.models.values())
-        unknown = [n for n in names if n not in self.models]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(
+                f"detect names must be a list of wake model names, got {for_log(repr(names), 60)}."
+            )
+        if len(names) > max_names:
+            raise ConfigError(f"detect asks for {len(names)} wake models; at most {max_names} per stream.")
+        unique = list(dict.fromkeys(names))
+        unknown = [n for n in unique if n not in self.models]
         if unknown:
             known = list(self.models)
             raise ConfigError(
-                f"Unknown wake model {unknown[0]!r}.{did_you_mean(unknown[0], known)} "
+                f"Unknown wake model {for_log(unknown[0])!r}.{did_you_mean(unknown[0][:LOG_CHARS], known)} "
                 f"This Judge serves: {', '.join(known)}."
             )
-        return [self.models[n] for n in names]
+        return [self.models[n] for n in unique]
 
     def get(self, name: str | None) -> JudgeModel:
         """One model by name (the first one when ``name`` is empty)."""

@@ -31,12 +31,41 @@ class ProtocolError(WakesmithError):
     """A Wyoming peer broke the protocol (bad header, oversize data): the connection cannot go on."""
 
 
-async def read_event(reader: asyncio.StreamReader, *, max_header: int, max_payload: int) -> Event | None:
-    """The next event, or None when the peer closed the connection (also mid-event)."""
+async def read_event(
+    reader: asyncio.StreamReader,
+    *,
+    max_header: int,
+    max_payload: int,
+    idle_timeout: float | None = None,
+    event_timeout: float | None = None,
+) -> Event | None:
+    """The next event, or None when the peer closed the connection (also mid-event).
+
+    ``idle_timeout``: how long to wait for an event to start; ``event_timeout``: how long the rest of
+    it (header line, data, payload) may take once its first byte came. Either running out is a
+    :class:`ProtocolError`, so a silent or a trickling peer cannot hold a connection forever.
+    """
     try:
-        line = await reader.readuntil(b"\n")
+        first = await asyncio.wait_for(reader.read(1), idle_timeout)
+    except TimeoutError:
+        raise ProtocolError(f"No event for {idle_timeout:g} s; closing this idle connection.") from None
+    if not first:
+        return None
+    try:
+        return await asyncio.wait_for(_read_rest(reader, first, max_header, max_payload), event_timeout)
+    except TimeoutError:
+        raise ProtocolError(
+            f"An event took longer than {event_timeout:g} s to arrive; send each event at once."
+        ) from None
+
+
+async def _read_rest(
+    reader: asyncio.StreamReader, first: bytes, max_header: int, max_payload: int
+) -> Event | None:
+    try:
+        line = first + (b"" if first == b"\n" else await reader.readuntil(b"\n"))
     except asyncio.IncompleteReadError as exc:
-        if exc.partial.strip():
+        if (first + exc.partial).strip():
             raise ProtocolError("The connection closed in the middle of an event header.") from None
         return None
     except asyncio.LimitOverrunError:
@@ -47,11 +76,11 @@ async def read_event(reader: asyncio.StreamReader, *, max_header: int, max_paylo
         raise ProtocolError(f"The event header has no 'type': {line[:200]!r}.")
     data = header.get("data") or {}
     if not isinstance(data, dict):
-        raise ProtocolError(f"The 'data' of a {kind} event must be an object.")
+        raise ProtocolError(f"The 'data' of a {kind[:40]!r} event must be an object.")
     try:
         data_length = _length(header, "data_length", max_header)
         if data_length:
-            data = {**data, **_json_object(await reader.readexactly(data_length), f"{kind} data")}
+            data = {**data, **_json_object(await reader.readexactly(data_length), f"{kind[:40]!r} data")}
         payload_length = _length(header, "payload_length", max_payload)
         payload = await reader.readexactly(payload_length) if payload_length else None
     except asyncio.IncompleteReadError:
@@ -62,6 +91,8 @@ async def read_event(reader: asyncio.StreamReader, *, max_header: int, max_paylo
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
+    except RecursionError:
+        raise ProtocolError(f"The {what} is nested too deeply to be an event.") from None
     except (ValueError, UnicodeDecodeError):
         raise ProtocolError(f"Malformed {what} (not JSON): {raw[:200]!r}.") from None
     if not isinstance(value, dict):
@@ -91,8 +122,9 @@ class AudioFormat:
         """Validate ``audio-start`` / ``audio-chunk`` data; refuse what cannot be converted (AudioError)."""
         try:
             fmt = cls(int(data["rate"]), int(data["width"]), int(data["channels"]))
-        except (KeyError, TypeError, ValueError):
-            raise AudioError(f"Audio events need integer rate, width and channels; got {data!r}.") from None
+        except (KeyError, TypeError, ValueError, OverflowError):
+            shown = {k: data.get(k) for k in ("rate", "width", "channels")}
+            raise AudioError(f"Audio events need integer rate, width and channels; got {shown!r}.") from None
         if not MIN_RATE <= fmt.rate <= MAX_RATE:
             raise AudioError(f"Sample rate {fmt.rate} Hz is not supported; send {MIN_RATE}–{MAX_RATE} Hz.")
         if fmt.width not in WIDTH_DTYPES:

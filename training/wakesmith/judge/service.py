@@ -7,27 +7,23 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
 import uvicorn
 
 from wakesmith.errors import ConfigError
 from wakesmith.judge.core import JudgeCore
 from wakesmith.judge.http_api import create_app
-from wakesmith.judge.settings import JudgeSettings
+from wakesmith.judge.http_guard import guarded_protocol
+from wakesmith.judge.settings import JudgeSettings, parse_tcp_uri
 from wakesmith.judge.wyoming_server import start_wyoming
 
 log = logging.getLogger(__name__)
 
 UVICORN_STARTUP_POLL_S = 0.02
+HTTP_KEEP_ALIVE_MAX_S = 5
+"""Longest an idle HTTP keep-alive connection is held (``limits.idle_timeout_s`` when shorter)."""
 
-
-def parse_tcp_uri(uri: str) -> tuple[str, int]:
-    """``tcp://host:port`` → (host, port); anything else is a ConfigError."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "tcp" or parsed.hostname is None or parsed.port is None:
-        raise ConfigError(f"Wyoming URI {uri!r} must look like tcp://0.0.0.0:10400.")
-    return parsed.hostname, parsed.port
+__all__ = ["JudgeService", "parse_tcp_uri", "run_judge"]
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -52,21 +48,38 @@ class JudgeService:
 
     async def start(self) -> None:
         """Open the Wyoming and HTTP ports and connect to MQTT; ports 0 pick free ones."""
-        host, port = parse_tcp_uri(self.settings.uri)
+        host, port = self.settings.wyoming_address
         self._wyoming = await start_wyoming(self.core, host, port)
         self.wyoming_port = self._wyoming.sockets[0].getsockname()[1]
         self.core.telemetry.start()
         if self.settings.http_port is not None:
             await self._start_http()
-        log.info("Judge listening: wyoming %s:%d, http %d", host, self.wyoming_port, self.http_port)
+            log.info(
+                "Judge listening: wyoming %s:%d, http %s:%d (%s)",
+                host,
+                self.wyoming_port,
+                self.settings.http_bind_host,
+                self.http_port,
+                "token required"
+                if self.settings.http_token
+                else "no token: anyone who reaches it may use it",
+            )
+        else:
+            log.info("Judge listening: wyoming %s:%d, no http", host, self.wyoming_port)
 
     async def _start_http(self) -> None:
+        limits = self.settings.limits
         config = uvicorn.Config(
             create_app(self.core),
-            host=self.settings.http_host,
+            host=self.settings.http_bind_host,
             port=self.settings.http_port or 0,
             log_level="warning",
             lifespan="off",
+            http=guarded_protocol(self.core),
+            timeout_keep_alive=max(1, min(HTTP_KEEP_ALIVE_MAX_S, round(limits.idle_timeout_s))),
+            limit_concurrency=limits.max_connections + 1,
+            h11_max_incomplete_event_size=limits.max_header_bytes,
+            server_header=False,
         )
         server = _EmbeddedServer(config)
         self._http = server

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from wakesmith.errors import ConfigError
 
@@ -45,6 +46,11 @@ class MqttSettings(_Section):
     base_topic: str = "wakesmith"
     reconnect_max_s: float = Field(default=30.0, gt=0)
     """Longest wait between reconnection attempts after the broker goes away."""
+    liveness_s: float = Field(default=30.0, gt=0)
+    """``/health`` reports MQTT as down when the broker has not acknowledged a message for this long
+    (a heartbeat is published every third of it), even while the TCP connection looks open."""
+    max_queued: int = Field(default=1000, ge=1)
+    """Messages kept for a broker that does not answer; beyond that the oldest events are dropped."""
 
 
 class CaptureSettings(_Section):
@@ -69,6 +75,22 @@ class LimitSettings(_Section):
     """Longest Wyoming JSON header line or data block."""
     max_payload_bytes: int = Field(default=1_000_000, gt=0)
     """Largest Wyoming payload (an audio chunk)."""
+    max_decoded_bytes: int = Field(default=8_000_000, gt=0)
+    """Largest uploaded audio once decoded (float32 samples, all channels), checked before decoding."""
+    max_names: int = Field(default=16, ge=1)
+    """Longest ``detect.names`` list (duplicates are folded; each name must be a served model)."""
+    max_name_chars: int = Field(default=64, ge=1)
+    """Longest satellite name in a trigger context or a ``/verify`` form."""
+    max_satellites: int = Field(default=64, ge=1)
+    """Satellites with counters and MQTT sensors; the least recently heard one is forgotten beyond."""
+    max_connections: int = Field(default=64, ge=1)
+    """Open connections per port (Wyoming, HTTP); more are refused at once."""
+    idle_timeout_s: float = Field(default=120.0, gt=0)
+    """A connection that sends nothing for this long is closed (HTTP keep-alive: at most 5 s)."""
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    """Once an event or request starts, its header, data and payload must arrive within this."""
+    request_timeout_s: float = Field(default=30.0, gt=0)
+    """An HTTP request body must arrive within this."""
 
 
 class JudgeSettings(_Section):
@@ -76,15 +98,55 @@ class JudgeSettings(_Section):
 
     models: list[ModelSettings] = Field(min_length=1)
     uri: str = DEFAULT_WYOMING_URI
-    """Wyoming server address (``tcp://host:port`` or ``unix://path``)."""
-    http_host: str = "0.0.0.0"
+    """Wyoming server address (``tcp://host:port``)."""
+    http_host: str | None = None
+    """Address the HTTP server binds (default: the host of ``uri``, so one option binds both ports)."""
     http_port: int | None = Field(default=DEFAULT_HTTP_PORT, ge=0, le=65535)
     """HTTP port for /verify, /health and /metrics (0: any free port; null: no HTTP server)."""
+    http_token: str = ""
+    """Bearer token every HTTP request but ``/health`` must send (``Authorization: Bearer …``)."""
+    http_token_required: bool = False
+    """Refuse to start without ``http_token`` (the add-on sets this and generates a token)."""
+    http_docs: bool = False
+    """Serve ``/docs`` and ``/openapi.json`` (off: they describe the API to anyone who asks)."""
+    satellites: list[str] = Field(default_factory=list)
+    """Satellite names allowed to send triggers (empty: any); others are refused."""
     threads: int = Field(default=2, ge=1)
     """Worker threads that run inference (one onnxruntime thread each)."""
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+
+    @model_validator(mode="after")
+    def _check(self) -> JudgeSettings:
+        parse_tcp_uri(self.uri)
+        if self.http_token_required and self.http_port is not None and not self.http_token:
+            raise ValueError(
+                "http_token is required (http_token_required is on): set one, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return self
+
+    @property
+    def wyoming_address(self) -> tuple[str, int]:
+        return parse_tcp_uri(self.uri)
+
+    @property
+    def http_bind_host(self) -> str:
+        """Where HTTP listens: ``http_host``, else the Wyoming URI's host."""
+        return self.http_host if self.http_host is not None else self.wyoming_address[0]
+
+
+def parse_tcp_uri(uri: str) -> tuple[str, int]:
+    """``tcp://host:port`` → (host, port); anything else is a ConfigError."""
+    parsed = urlparse(uri)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if parsed.scheme != "tcp" or parsed.hostname is None or port is None:
+        raise ConfigError(f"Wyoming URI {uri!r} must look like tcp://0.0.0.0:10400.")
+    return parsed.hostname, port
 
 
 def parse_settings(data: dict[str, Any], where: str = "Judge settings") -> JudgeSettings:

@@ -9,8 +9,14 @@ A stream is one of two kinds, chosen by its ``detect`` event:
   sentry's buffer is collected until ``audio-stop`` and verified at once: ``detection`` means accept,
   ``not-detected`` reject; both carry ``context.verdict``.
 
-Bad input is answered with an ``error`` event and logged. A format the Judge cannot convert refuses
-that stream only; a broken event framing ends that connection only.
+Bad input is answered with an ``error`` event, logged (client-chosen strings escaped and cut) and
+counted in ``wakesmith_judge_errors``; so is any exception a handler did not foresee. A format the
+Judge cannot convert refuses that stream only; a broken event framing, an idle connection
+(``limits.idle_timeout_s``) or an event that trickles in (``limits.header_timeout_s``) ends that
+connection only. Connections beyond ``limits.max_connections`` get an error event and are closed.
+
+Continuous-mode detections are counted per client: the ``satellite`` named in the ``detect`` context
+(``{"satellite": "kitchen"}``), else the peer's address.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import WakesmithError
 from wakesmith.judge.core import JudgeCore, Trigger
 from wakesmith.judge.engine import JudgeModel, ModelStream
+from wakesmith.judge.names import for_log
 from wakesmith.judge.protocol import AudioFormat, ProtocolError, StreamConverter, read_event
 
 log = logging.getLogger(__name__)
@@ -82,12 +89,12 @@ class _Stream:
         self.samples = 0
         self.detected = False
 
-    def push(self, audio: np.ndarray) -> list[tuple[str, int]]:
-        """Continuous mode: (model name, detection time in ms) for each detection in this audio."""
+    def push(self, audio: np.ndarray) -> list[tuple[str, int, float]]:
+        """Continuous mode: (model name, detection time in ms, score) for each detection in this audio."""
         self.samples += len(audio)
         found = []
         for ds in self.detectors:
-            found += [(ds.model.name, round(d.time_s * MS_PER_S)) for d in ds.push(audio)]
+            found += [(ds.model.name, round(d.time_s * MS_PER_S), d.score) for d in ds.push(audio)]
         return found
 
 
@@ -98,7 +105,10 @@ class JudgeConnection:
         self.core = core
         self.reader = reader
         self.writer = writer
-        self.peer = str(writer.get_extra_info("peername"))
+        peer = writer.get_extra_info("peername")
+        self.peer = for_log(peer)
+        self.client = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        """Whom continuous detections are counted for: the peer's address, or the detect's satellite."""
         self.names: list[str] | None = None
         self.trigger: Trigger | None = None
         self.stream: _Stream | None = None
@@ -112,10 +122,19 @@ class JudgeConnection:
             while True:
                 try:
                     event = await read_event(
-                        self.reader, max_header=limits.max_header_bytes, max_payload=limits.max_payload_bytes
+                        self.reader,
+                        max_header=limits.max_header_bytes,
+                        max_payload=limits.max_payload_bytes,
+                        idle_timeout=limits.idle_timeout_s,
+                        event_timeout=limits.header_timeout_s,
                     )
                 except ProtocolError as exc:
                     await self._error(str(exc), "protocol")
+                    break
+                except (ConnectionError, asyncio.CancelledError):
+                    raise
+                except Exception as exc:
+                    await self._error(f"Unreadable event ({type(exc).__name__}).", "protocol")
                     break
                 if event is None:
                     if self.stream is not None:
@@ -134,12 +153,11 @@ class JudgeConnection:
             if Describe.is_type(event.type):
                 await self._write(wyoming_info(self.core).event())
             elif Detect.is_type(event.type):
-                detect = Detect.from_event(event)
-                self.core.models.select(detect.names)  # unknown names are refused now, not at audio-start
-                self.names, self.trigger = detect.names, Trigger.from_context(detect.context)
+                self._detect(Detect.from_event(event))
             elif AudioStart.is_type(event.type):
                 fmt = AudioFormat.from_data(event.data)
-                self.stream = _Stream(fmt, self.core.models.select(self.names), self.trigger)
+                models = self.core.models.select(self.names, max_names=self.core.settings.limits.max_names)
+                self.stream = _Stream(fmt, models, self.trigger)
                 self.refused = False
             elif AudioChunk.is_type(event.type):
                 await self._chunk(event)
@@ -153,6 +171,30 @@ class JudgeConnection:
             # Refuse this stream (its remaining chunks are dropped); the connection stays usable.
             self.stream, self.refused = None, True
             await self._error(str(exc), type(exc).__name__)
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            self.stream, self.refused = None, True
+            log.debug("%s: %s handling %s", self.peer, type(exc).__name__, for_log(event.type), exc_info=True)
+            await self._error(
+                f"The Judge could not handle this {for_log(event.type, 40)} event "
+                f"({type(exc).__name__}); check its data.",
+                "internal",
+            )
+
+    def _detect(self, detect: Detect) -> None:
+        limits = self.core.settings.limits
+        # Unknown or too many names, and a bad trigger context, are refused now, not at audio-start.
+        self.names, self.trigger = None, None
+        self.core.models.select(detect.names, max_names=limits.max_names)
+        trigger = Trigger.from_context(detect.context, max_name_chars=limits.max_name_chars)
+        if trigger is not None:
+            self.core.admit(trigger)
+        elif isinstance(detect.context, dict) and isinstance(detect.context.get("satellite"), str):
+            self.client = Trigger.create(
+                detect.context["satellite"], max_name_chars=limits.max_name_chars
+            ).satellite
+        self.names, self.trigger = detect.names, trigger
 
     async def _chunk(self, event: Event) -> None:
         stream = self.stream
@@ -170,9 +212,9 @@ class JudgeConnection:
             stream.buffer.append(audio)
             return
         self.core.metrics.audio_seconds.inc(len(audio) / SAMPLE_RATE)
-        for name, ms in await self.core.run(stream.push, audio):
+        for name, ms, score in await self.core.run(stream.push, audio):
             stream.detected = True
-            self.core.metrics.detections.labels(name).inc()
+            await self.core.run(self.core.count_detection, self.client, name, score)
             timestamp = event.data.get("timestamp")
             await self._write(
                 Detection(name=name, timestamp=timestamp if timestamp is not None else ms).event()
@@ -203,7 +245,7 @@ class JudgeConnection:
             await self._write(NotDetected(context=context).event())
 
     async def _error(self, text: str, code: str = "bad_request") -> None:
-        log.warning("%s: %s", self.peer, text)
+        log.warning("%s: %s", self.peer, for_log(text, 300))
         self.core.metrics.errors.labels(code).inc()
         with contextlib.suppress(ConnectionError):
             await self._write(Error(text=text, code=code).event())
@@ -214,9 +256,29 @@ class JudgeConnection:
 
 async def start_wyoming(core: JudgeCore, host: str, port: int) -> asyncio.Server:
     """Listen for Wyoming clients on ``host:port`` (port 0: any free port)."""
-    limit = core.settings.limits.max_header_bytes
+    limits = core.settings.limits
+    open_connections = 0
 
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await JudgeConnection(core, reader, writer).run()
+        nonlocal open_connections
+        if open_connections >= limits.max_connections:
+            await _refuse_connection(core, writer, limits.max_connections)
+            return
+        open_connections += 1
+        try:
+            await JudgeConnection(core, reader, writer).run()
+        finally:
+            open_connections -= 1
 
-    return await asyncio.start_server(accept, host=host, port=port, limit=limit)
+    return await asyncio.start_server(accept, host=host, port=port, limit=limits.max_header_bytes)
+
+
+async def _refuse_connection(core: JudgeCore, writer: asyncio.StreamWriter, limit: int) -> None:
+    core.metrics.errors.labels("connections").inc()
+    log.warning(
+        "%s: refused, %d connections are open already", for_log(writer.get_extra_info("peername")), limit
+    )
+    with contextlib.suppress(ConnectionError, TimeoutError):
+        text = f"This Judge serves {limit} connections at once; try again shortly."
+        await asyncio.wait_for(async_write_event(Error(text=text, code="busy").event(), writer), 1.0)
+    writer.close()
