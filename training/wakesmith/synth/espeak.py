@@ -239,6 +239,15 @@ def phonemize(
     return [p for part in parts for p in part]
 
 
+def ipa_with_ties(text: str, voice: str = "en-us") -> str:
+    """IPA of one text with espeak-ng's ``--ipa=3`` (multi-letter phonemes joined by U+200D)."""
+    check_voice(voice)
+    proc = _run(["-q", "--ipa=3", "-v", voice], text.encode("utf-8"))
+    if proc.returncode != 0:
+        raise WakesmithError(f"{ESPEAK} could not phonemize {text!r}: {proc.stderr.decode(errors='replace')}")
+    return " ".join(proc.stdout.decode("utf-8", errors="replace").split())
+
+
 def phoneme_words(texts: Sequence[str], voice: str = "en-us", *, workers: int = 1) -> list[list[list[str]]]:
     """Tokenized phonemes: per text, per word, the list of phonemes (stress marks stay attached)."""
     joined = phonemize(texts, voice, sep=TOKEN_SEP, workers=workers)

@@ -1,7 +1,10 @@
 """The synthesis plan: every clip to make, decided up front and deterministically from the seed.
 
 A speaker is one voice + variant combination (``espeak:en-gb+f3``), one SVOX Pico voice at one pitch
-factor (``pico:en-GB+p0.85``) or one Piper voice (``piper:en_US-lessac-medium``). Positives are
+factor (``pico:en-GB+p0.85``), one Piper voice (``piper:en_US-lessac-medium``) or one Kokoro voice
+pack or blend (``kokoro:jf_alpha40+jm_kumo60``). Kokoro, slow, has its own clip budget
+(``kokoro_positives``, ``kokoro_negatives``), planned last from a random stream of its own, so turning
+it on adds jobs without changing any other. Positives are
 spread evenly over speakers, speeds, pitches, word gaps and written forms of the phrase; each
 dimension cycles through a fresh shuffle of its values, so every value is used about equally often
 without walking the whole (huge) grid. Confusables are negatives (``meta.kind="confusable"``);
@@ -22,7 +25,7 @@ from typing import Any, Literal, TypeVar
 
 from wakesmith.config import SynthConfig
 from wakesmith.errors import ConfigError
-from wakesmith.synth import pico, piper
+from wakesmith.synth import kokoro, pico, piper
 from wakesmith.synth.backgrounds import BACKGROUND_KINDS
 from wakesmith.synth.confusables import confusables
 from wakesmith.synth.espeak import PITCH_RANGE, SPEED_RANGE, WORD_GAP_MAX, check_voice
@@ -32,7 +35,7 @@ Label = Literal["positive", "negative", "background"]
 Kind = Literal["positive", "confusable", "speech", "background"]
 T = TypeVar("T")
 
-ESPEAK, PICO, PIPER, NOISE = "espeak-ng", "pico", "piper", "noise"
+ESPEAK, PICO, PIPER, KOKORO, NOISE = "espeak-ng", "pico", "piper", "kokoro", "noise"
 BACKGROUND_SECONDS = (5.0, 10.0)
 BACKGROUND_RMS_DB = (-45.0, -20.0)
 BABBLE_SENTENCES = 8
@@ -199,7 +202,14 @@ def _check_settings(cfg: SynthConfig) -> None:
             raise ConfigError(
                 f"synth.pico_pitches must lie in {p_lo}..{p_hi}, in steps of 0.01; got {bad_pitch}."
             )
-    for name in ("positives", "confusables", "negative_speech", "long_speech", "backgrounds"):
+    if cfg.kokoro_positives or cfg.kokoro_negatives:
+        kokoro.require_kokoro()
+        if not cfg.kokoro_voices:
+            raise ConfigError("synth.kokoro_voices is empty; give at least one Kokoro speaker.")
+        for spec in cfg.kokoro_voices:
+            kokoro.parse_speaker(spec)
+    for name in ("positives", "confusables", "negative_speech", "long_speech", "backgrounds",
+                 "kokoro_positives", "kokoro_negatives"):  # fmt: skip
         if getattr(cfg, name) < 0:
             raise ConfigError(f"synth.{name} must be 0 or more.")
 
@@ -273,10 +283,13 @@ def plan(cfg: SynthConfig, *, cache_dir: Path, words_path: Path = DICT_WORDS) ->
     forms = _cycle(phrase_variants(cfg.phrase), rng)
     for _ in range(cfg.positives):
         add(draw.job("positive", "positive", next(forms), phrase=cfg.phrase))
+    n_confusables = max(cfg.confusables, cfg.kokoro_negatives)
+    found = (
+        confusables(cfg.phrase, n=n_confusables, seed=cfg.seed, cache_dir=cache_dir, words_path=words_path)
+        if n_confusables
+        else []
+    )
     if cfg.confusables:
-        found = confusables(
-            cfg.phrase, n=cfg.confusables, seed=cfg.seed, cache_dir=cache_dir, words_path=words_path
-        )
         if not espeak_spk:  # only espeak-ng speaks phoneme strings
             found = [c for c in found if not c.speak_phonemes]
         for _, c in zip(range(cfg.confusables), _cycle(found, rng) if found else iter(()), strict=False):
@@ -290,4 +303,29 @@ def plan(cfg: SynthConfig, *, cache_dir: Path, words_path: Path = DICT_WORDS) ->
         add(draw.job("negative", "speech", text, long=True))
     for job in _background_jobs(cfg.backgrounds, espeak_spk, rng):
         add(job)
+    for job in _kokoro_jobs(cfg, [c for c in found if not c.speak_phonemes], read_words(words_path)):
+        add(job)
     return list(jobs.values())
+
+
+def _kokoro_jobs(cfg: SynthConfig, found: Sequence[Any], dictionary: Sequence[str]) -> Iterator[SynthJob]:
+    """Kokoro's own budget: positives, then plain-text confusables and short speech (half each)."""
+    if not (cfg.kokoro_positives or cfg.kokoro_negatives):
+        return
+    rng = random.Random(f"{cfg.seed}:kokoro")
+    spk, speed = _cycle(cfg.kokoro_voices, rng), _cycle(cfg.speeds, rng)
+
+    def job(label: Label, kind: Kind, text: str, **meta: Any) -> SynthJob:
+        spec = next(spk)
+        return _job(label=label, kind=kind, speaker=kokoro.speaker_id(spec), text=text, engine=KOKORO,
+                    voice=spec, speed=next(speed), seed=rng.randrange(2**31), meta=meta)  # fmt: skip
+
+    forms = _cycle(phrase_variants(cfg.phrase), rng)
+    for _ in range(cfg.kokoro_positives):
+        yield job("positive", "positive", next(forms), phrase=cfg.phrase)
+    n_confusable = cfg.kokoro_negatives // 2 if found else 0
+    for _, c in zip(range(n_confusable), _cycle(found, rng) if found else iter(()), strict=False):
+        meta = {"confusable_kind": c.kind, "distance": c.distance, "display": c.text}
+        yield job("negative", "confusable", c.text, **meta)
+    for text in negative_texts(cfg.phrase, cfg.kokoro_negatives - n_confusable, rng, dictionary):
+        yield job("negative", "speech", text)

@@ -24,9 +24,9 @@ import soundfile as sf
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import WakesmithError
 from wakesmith.fsio import atomic_path
-from wakesmith.synth import espeak, pico, piper
+from wakesmith.synth import espeak, kokoro, pico, piper
 from wakesmith.synth.backgrounds import make_background
-from wakesmith.synth.plan import ESPEAK, NOISE, PICO, PIPER, SynthJob
+from wakesmith.synth.plan import ESPEAK, KOKORO, NOISE, PICO, PIPER, SynthJob
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ def render(job: SynthJob) -> np.ndarray:
         return pico.synthesize(job.text, job.voice, speed=job.speed, pitch=job.pitch / 100)
     if job.engine == PIPER:
         return piper.synthesize(job.text, Path(job.voice), speed=job.speed)
+    if job.engine == KOKORO:
+        return kokoro.synthesize(job.text, job.voice, speed=job.speed)
     if job.engine == NOISE:
         speech = [
             espeak.synthesize(text, voice=s["voice"], variant=s["variant"])
@@ -102,6 +104,9 @@ def job_meta(job: SynthJob) -> dict[str, Any]:
         meta |= {"voice": job.voice, "speed": job.speed, "pitch": job.pitch / 100,
                  "speed_factor": pico.speed_factor(job.speed), "licence": pico.PICO_LICENCE,
                  "engine_version": pico.engine_version()}  # fmt: skip
+    elif job.engine == KOKORO:
+        meta |= {"voice": job.voice, "speed": job.speed, "speed_factor": kokoro.speed_factor(job.speed),
+                 "licence": kokoro.KOKORO_LICENCE, "engine_version": kokoro.engine_version()}  # fmt: skip
     elif job.engine == PIPER:
         meta |= {"voice": Path(job.voice).name, "speed": job.speed,
                  "licence": piper.voice_licence(Path(job.voice))["licence"]}  # fmt: skip
@@ -188,6 +193,8 @@ def licences(results: Sequence[SynthResult]) -> list[dict[str, str]]:
             entry = espeak.voice_licence(r.meta["voice"], r.meta["variant"])
         elif engine == PICO:
             entry = pico.voice_licence(r.meta["voice"])
+        elif engine == KOKORO:
+            entry = kokoro.voice_licence(r.meta["voice"])
         elif engine == PIPER:
             entry = {"engine": PIPER, "voice": r.meta["voice"], "licence": r.meta["licence"]}
         else:
