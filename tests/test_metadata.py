@@ -94,3 +94,15 @@ def test_version_1_metadata_loads_with_the_defaults_its_readers_applied() -> Non
 def test_an_artifact_written_at_version_1_still_opens(tmp_path: Path) -> None:
     (tmp_path / "metadata.json").write_text(json.dumps(V1_BLOB))
     assert Artifact(tmp_path).metadata.model_id == V1_BLOB["model_id"]
+
+
+def test_version_2_metadata_gains_gain_normalization_switched_off() -> None:
+    """Schema 3 added ``features.agc_dbfs``; a version-2 model had none, and loads as such."""
+    data = json.loads(_meta().to_json())
+    del data["features"]["agc_dbfs"]
+    data["schema_version"] = 2
+    meta = ModelMetadata.load(data)
+    assert meta.schema_version == SCHEMA_VERSION == 3
+    assert meta.features.agc_dbfs is None and meta.features.window_ms == 25.0
+    with pytest.raises(ArtifactError, match="agc_dbfs"):
+        ModelMetadata.load({**data, "schema_version": 3})  # at version 3 the key must be there

@@ -11,6 +11,7 @@ Schema versions:
 - **1**: the first format. ``schema_version`` could be absent, and readers filled the keys below
   (:data:`V1_DEFAULTS`, and any key of the features/detector sections) with defaults.
 - **2**: every key present and checked.
+- **3**: ``features.agc_dbfs`` (per-window gain normalization; absent, i.e. None, before).
 
 pydantic and the core only (no torch): the light runtime and the Judge import this module.
 """
@@ -30,7 +31,7 @@ from wakesmith import __version__
 from wakesmith.config import SAMPLE_RATE, DetectorConfig, FeatureConfig, ModelConfig
 from wakesmith.errors import ArtifactError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ONNX_METADATA_KEY = "wakesmith"
 """Key of the metadata JSON in an ONNX file's ``metadata_props``."""
 TFLITE_METADATA_NAME = "wakesmith"
@@ -222,7 +223,15 @@ def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1}
+def _from_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 → 3: models before ``features.agc_dbfs`` had no gain normalization."""
+    out = {**data, "schema_version": 3}
+    if isinstance(out.get("features"), dict):
+        out["features"] = {"agc_dbfs": None, **out["features"]}
+    return out
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1, 2: _from_v2}
 """``version → function`` turning metadata of that version into the next one."""
 
 

@@ -29,6 +29,8 @@ LOG_FLOOR = 1e-6
 """Added to the mel power before the log (see the module docstring)."""
 CMVN_MIN_STD = 1e-5
 """Standard deviation floor of CMVN, so a constant channel (e.g. silence) is centred, not blown up."""
+AGC_MAX_GAIN_DB = 40.0
+"""The most ``features.agc_dbfs`` raises a window: a near-silent one stays quiet instead of becoming noise."""
 MEL_FMIN_HZ = 0.0
 MEL_FMAX_HZ = SAMPLE_RATE / 2
 
@@ -162,6 +164,18 @@ def log_mel(
     return np.log(filterbank(power) + LOG_FLOOR)
 
 
+def agc(audio: np.ndarray, target_dbfs: float) -> np.ndarray:
+    """``audio`` scaled so its RMS is ``target_dbfs``, raised by at most :data:`AGC_MAX_GAIN_DB`.
+
+    Scaling by a gain is exact in float, so two recordings that differ only in gain come out equal
+    (digital silence stays silence: it has no level to normalize)."""
+    power = float(np.mean(np.square(audio, dtype=np.float64))) if audio.size else 0.0
+    if power <= 0.0:
+        return audio
+    gain_db = min(target_dbfs - 10.0 * np.log10(power), AGC_MAX_GAIN_DB)
+    return (audio * np.float32(10.0 ** (gain_db / 20.0))).astype(np.float32)
+
+
 def cmvn(features: np.ndarray) -> np.ndarray:
     """Per-utterance mean/variance normalization: each channel to zero mean, unit variance over time."""
     if len(features) == 0:
@@ -174,8 +188,9 @@ def cmvn(features: np.ndarray) -> np.ndarray:
 class LogMelFrontend(Frontend):
     """Log mel spectrogram: Hann window of ``window_ms``, step ``hop_ms``, ``n_mels`` Slaney bands.
 
-    With ``cmvn`` every clip is normalized over its own frames, which needs the whole clip: the
-    streaming form is refused then (Judge models score fixed analysis windows in batch anyway).
+    With ``cmvn`` every clip is normalized over its own frames, and with ``agc_dbfs`` every clip is
+    first brought to one level (:func:`agc`); both need the whole clip, so the streaming form is
+    refused then (Judge models score fixed analysis windows in batch anyway).
     """
 
     def __init__(self, cfg: FeatureConfig) -> None:
@@ -200,14 +215,17 @@ class LogMelFrontend(Frontend):
         )
 
     def __call__(self, audio: np.ndarray) -> Features:
+        if self.config.agc_dbfs is not None:
+            audio = agc(as_float_audio(audio), self.config.agc_dbfs)
         frames = self._frames(audio)
         return (cmvn(frames) if self.config.cmvn else frames).astype(np.float32)
 
     def stream(self) -> FramedStream:
-        if self.config.cmvn:
+        if self.config.cmvn or self.config.agc_dbfs is not None:
             raise ConfigError(
-                "Streaming features cannot use per-utterance CMVN (it needs the whole clip). Score fixed "
-                "windows in batch (as the Judge does), or set features.cmvn=false."
+                "Streaming features cannot use per-utterance CMVN or gain normalization (they need the "
+                "whole clip). Score fixed windows in batch (as the Judge does), or set features.cmvn=false "
+                "and features.agc_dbfs=null."
             )
         return FramedStream(
             lambda audio: self._frames(audio).astype(np.float32),

@@ -77,10 +77,10 @@ class MicroFrontend(Frontend):
                 f"hop_ms={cfg.hop_ms}, n_mels={cfg.n_mels}. Remove those settings, "
                 "or use features.name=logmel."
             )
-        if cfg.cmvn:
+        if cfg.cmvn or cfg.agc_dbfs is not None:
             raise ConfigError(
-                "features.cmvn applies to logmel/mfcc only: the device cannot normalize micro features. "
-                "Set features.cmvn=false or use features.name=logmel."
+                "features.cmvn and features.agc_dbfs apply to logmel/mfcc only: the device runs "
+                "micro_wake_word's front end as it is. Remove them or use features.name=logmel."
             )
         self.config = cfg
         self.dim = MICRO_CHANNELS
