@@ -3,7 +3,7 @@
 The order (``docs``: architecture), left to right::
 
     core → audio → data → synth → features/augment → models → train → evaluate → quantize → export
-         → runtime;   wings on top: quickstart, judge → api → cli
+         → runtime;   wings on top: quickstart, judge, satellite → api → cli
 
 The rule, checked on every import in the package (module level, inside functions and under
 ``TYPE_CHECKING``):
@@ -14,7 +14,9 @@ The rule, checked on every import in the package (module level, inside functions
    library the measuring stages use (evaluation scores models through it, exporters write the graph
    interface it reads). It imports only core, ``audio``, ``features`` and ``models`` (the torch backend,
    lazily), and any stage to the right of ``models`` may import it;
-3. core (``config``, ``artifact``, ``metadata``, ``registry``, ``events``, ``errors``, ``fsio``, ``home``)
+3. the **satellite** wing (the virtual satellite) runs what a device runs: like the runtime it imports
+   only core, ``audio``, ``features``, ``models`` and the ``runtime`` itself, never a training stage;
+4. core (``config``, ``artifact``, ``metadata``, ``registry``, ``events``, ``errors``, ``fsio``, ``home``)
    imports only core.
 """
 
@@ -44,11 +46,14 @@ RANKS = {
     "runtime": 10,
     "quickstart": 11,
     "judge": 11,
+    "satellite": 11,
     "api": 12,
     "cli": 13,
 }
 RUNTIME_IMPORTS = frozenset({"core", "audio", "features", "models"})
 """What the runtime may import."""
+SATELLITE_IMPORTS = RUNTIME_IMPORTS | {"runtime"}
+"""What the satellite wing may import: what a device runs, no training stage."""
 
 
 def stage_of(module: str) -> str:
@@ -94,6 +99,8 @@ def allowed(importer: str, imported: str) -> bool:
         return True
     if importer == "runtime":
         return imported in RUNTIME_IMPORTS
+    if importer == "satellite":
+        return imported in SATELLITE_IMPORTS
     if imported == "runtime":
         return RANKS[importer] > RANKS["models"]
     return RANKS[imported] <= RANKS[importer]
@@ -126,3 +133,5 @@ def test_the_checker_sees_function_level_and_from_package_imports(tmp_path: Path
     assert allowed("evaluate", "runtime") and not allowed("data", "runtime")
     assert not allowed("runtime", "evaluate") and allowed("runtime", "features")
     assert not allowed("core", "data") and allowed("cli", "api") and not allowed("api", "cli")
+    assert allowed("satellite", "runtime") and not allowed("satellite", "export")
+    assert not allowed("satellite", "judge") and allowed("api", "satellite")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from wakesmith.quickstart import QuickstartSummary
     from wakesmith.runtime.detector import Detection
     from wakesmith.runtime.scorers import Scorer
+    from wakesmith.satellite import SatelliteConfig, SatelliteReport, TriggerVerdict
 
 log = logging.getLogger(__name__)
 
@@ -317,6 +319,31 @@ def bless(model: str | Path, *, home: Home | Path | str | None = None) -> Artifa
     art = resolve_artifact(model, h)
     set_current(h, art.metadata.role, art.model_id)
     return art
+
+
+# ----------------------------------------------------------------------------- the cascade, live
+
+
+def satellite(
+    cfg: SatelliteConfig, *, on_verdict: Callable[[TriggerVerdict], None] | None = None
+) -> SatelliteReport:
+    """Run a virtual satellite: the exported INT8 sentry in pymicro-wakeword over ``cfg.wav`` or the
+    microphone, forwarding each trigger's buffer to the Judge at ``cfg.judge`` as the ESPHome gate does.
+
+    The sentry runs at the cutoff shipped in its manifest (or the chosen ``cfg.preset``) with
+    ESPHome's detection rule; ``on_verdict`` hears each verdict as it arrives. Needs no torch: the
+    ``judge`` and ``edge`` extras (wyoming, pymicro-wakeword) are enough.
+    """
+    from wakesmith.errors import ToolMissingError
+
+    try:
+        from wakesmith.satellite import device_rule, read_shipped, run_satellite
+    except ImportError as exc:
+        raise ToolMissingError(
+            f"The virtual satellite needs the wyoming client ({exc}): pip install 'wakesmith[judge,edge]'."
+        ) from None
+    shipped = read_shipped(cfg.model, cfg.preset)
+    return run_satellite(cfg, shipped, device_rule(shipped), on_verdict=on_verdict)
 
 
 # ----------------------------------------------------------------------------- the main job

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from wakesmith import api
 from wakesmith.cli import judge as judge_cli
+from wakesmith.cli import satellite as satellite_cli
 from wakesmith.cli.progress import RichProgress
 from wakesmith.config import SynthConfig, validate
 from wakesmith.errors import ConfigError, WakesmithError
@@ -270,6 +271,7 @@ def dataset_split(dataset: DatasetArg, home: HomeOpt = None) -> None:
 
 
 app.command("judge")(judge_cli.judge)
+app.command("satellite")(satellite_cli.satellite)
 
 if __name__ == "__main__":
     app()
