@@ -10,6 +10,9 @@
   its own versions, so it gets its own environment) against a Judge process started from the
   training environment's Python on the judge that ``tests/ha/prepare.py`` trains there.
 - ``esphome``: ``esphome config`` on the example satellite (ESPHome from PyPI, its own environment).
+- ``cpp``: the ESPHome gate's C++ core built with the host's g++ (C++17): unit tests, and a host
+  satellite built from the same core asking a Judge process (the training environment's Python, as
+  in ``ha``) over loopback.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).parent
-nox.options.sessions = ["lint", "training", "runtime", "ha", "esphome"]
+nox.options.sessions = ["lint", "training", "runtime", "ha", "esphome", "cpp"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -59,6 +62,7 @@ def training(session: nox.Session) -> None:
         "--ignore=tests/runtime_light",
         "--ignore=tests/ha",
         "--ignore=tests/esphome",
+        "--ignore=tests/cpp",
         "--ignore=tests/synth/test_pico.py",
         *session.posargs,
         env=env,
@@ -130,4 +134,21 @@ def esphome(session: nox.Session) -> None:
         "no:cacheprovider",
         *session.posargs,
         env={"ESPHOME": str(esphome_bin)},
+    )
+
+
+@nox.session(python="3.11")
+def cpp(session: nox.Session) -> None:
+    """The gate's C++ core on the host (g++), against a real Judge from the training environment."""
+    judge_python = _judge_python()
+    session.run(judge_python, "tests/ha/prepare.py", str(JUDGE_FIXTURE), external=True, env=_threads())
+    session.install("pytest", "pytest-timeout")
+    session.run(
+        "pytest",
+        "tests/cpp",
+        "--confcutdir=tests/cpp",  # tests/conftest.py imports wakesmith, which this environment lacks
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"WAKESMITH_JUDGE_PYTHON": judge_python, "WAKESMITH_JUDGE_FIXTURE": str(JUDGE_FIXTURE)},
     )
