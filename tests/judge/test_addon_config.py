@@ -131,3 +131,13 @@ def test_build_translations_dockerfile_and_repository() -> None:
     assert (ADDON / "DOCS.md").is_file()
     repo = yaml.safe_load((ROOT / "repository.yaml").read_text())
     assert {"name", "url", "maintainer"} <= set(repo)
+
+
+def test_the_addon_requires_an_http_token_and_generates_it_into_data() -> None:
+    config = _load("config.yaml")
+    assert config["options"]["http_token_required"] is True and config["options"]["http_token"] == ""
+    assert config["schema"]["http_token"] == "password?"
+    run = (ADDON / "rootfs" / "run.sh").read_text()
+    assert "/data/http_token" in run and "secrets.token_urlsafe" in run and ".http_token=$token" in run
+    assert "bashio::log.info" in run.split("TOKEN_FILE=/data/http_token", 1)[1]  # shown in the add-on log
+    assert "umask 077" in run

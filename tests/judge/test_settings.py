@@ -48,3 +48,25 @@ def test_tcp_uri() -> None:
     assert parse_tcp_uri("tcp://127.0.0.1:10400") == ("127.0.0.1", 10400)
     with pytest.raises(ConfigError, match="tcp://"):
         parse_tcp_uri("unix:///tmp/x")
+
+
+def test_http_binds_to_the_wyoming_host_unless_told_otherwise() -> None:
+    s = parse_settings({"models": [{"path": "m.onnx"}], "uri": "tcp://127.0.0.1:10400"})
+    assert s.http_bind_host == "127.0.0.1"
+    assert parse_settings({"models": [{"path": "m.onnx"}]}).http_bind_host == "0.0.0.0"
+    own = parse_settings({"models": [{"path": "m.onnx"}], "uri": "tcp://127.0.0.1:1", "http_host": "::1"})
+    assert own.http_bind_host == "::1"
+    with pytest.raises(ConfigError, match="tcp://"):
+        parse_settings({"models": [{"path": "m.onnx"}], "uri": "tcp://nohost"})
+
+
+def test_a_required_token_must_be_set_before_the_service_starts() -> None:
+    s = parse_settings({"models": [{"path": "m.onnx"}], "http_token_required": True})
+    with pytest.raises(ConfigError, match="http_token is required"):
+        s.check_startable()
+    parse_settings(
+        {"models": [{"path": "m.onnx"}], "http_token_required": True, "http_token": "t"}
+    ).check_startable()
+    parse_settings(
+        {"models": [{"path": "m.onnx"}], "http_token_required": True, "http_port": None}
+    ).check_startable()

@@ -48,6 +48,7 @@ class JudgeService:
 
     async def start(self) -> None:
         """Open the Wyoming and HTTP ports and connect to MQTT; ports 0 pick free ones."""
+        self.settings.check_startable()
         host, port = self.settings.wyoming_address
         self._wyoming = await start_wyoming(self.core, host, port)
         self.wyoming_port = self._wyoming.sockets[0].getsockname()[1]

@@ -118,14 +118,18 @@ class JudgeSettings(_Section):
     limits: LimitSettings = Field(default_factory=LimitSettings)
 
     @model_validator(mode="after")
-    def _check(self) -> JudgeSettings:
+    def _check_uri(self) -> JudgeSettings:
         parse_tcp_uri(self.uri)
-        if self.http_token_required and self.http_port is not None and not self.http_token:
-            raise ValueError(
-                "http_token is required (http_token_required is on): set one, e.g. "
-                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
-            )
         return self
+
+    def check_startable(self) -> None:
+        """What the service checks before it opens a port (options may be completed by the add-on)."""
+        if self.http_token_required and self.http_port is not None and not self.http_token:
+            raise ConfigError(
+                "http_token is required (http_token_required is on): set one, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`, or turn "
+                "http_token_required off if only you can reach the HTTP port."
+            )
 
     @property
     def wyoming_address(self) -> tuple[str, int]:
