@@ -87,6 +87,7 @@ class JudgeProcess:
 
     def __init__(self, model: Path, folder: Path, mqtt_port: int) -> None:
         self.port = free_port()
+        self.mqtt_port = mqtt_port
         self.capture = folder / "captures"
         self.log = folder / "judge.log"
         cmd = [sys.executable, "-m", "wakesmith.cli.main", "judge", "--model", str(model)]
@@ -104,3 +105,44 @@ class JudgeProcess:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+class Subscriber:
+    """Collects (topic, payload, retained) from the broker."""
+
+    def __init__(self, port: int, topics: list[str]) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.messages: list[tuple[str, str, bool]] = []
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sat-sub-{time.monotonic_ns()}")
+        self.client.on_message = lambda _c, _u, msg: self._add(msg.topic, msg.payload.decode(), msg.retain)
+        self.client.connect("127.0.0.1", port)
+        for topic in topics:
+            self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+
+    def _add(self, topic: str, payload: str, retained: bool) -> None:
+        with self._lock:
+            self.messages.append((topic, payload, bool(retained)))
+
+    def wait_for(
+        self, predicate: Callable[[tuple[str, str, bool]], bool], what: str
+    ) -> tuple[str, str, bool]:
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            with self._lock:
+                found = [m for m in self.messages if predicate(m)]
+            if found:
+                return found[-1]
+            time.sleep(0.05)
+        raise AssertionError(f"no MQTT message {what}; got {[m[0] for m in self.messages]}")
+
+    def topics(self) -> list[str]:
+        with self._lock:
+            return [m[0] for m in self.messages]
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
