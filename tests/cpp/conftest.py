@@ -57,14 +57,16 @@ def programs(tmp_path_factory: pytest.TempPathFactory) -> Programs:
     build = tmp_path_factory.mktemp("gate_build")
     core = sorted(CORE.glob("gate_*.cpp"))
     assert core, f"no gate_*.cpp in {CORE}"
-    sources = [*core, HERE / "test_core.cpp", HERE / "gate_loopback.cpp"]
+    tests = sorted(HERE.glob("test_*.cpp"))  # test_main.cpp + the cases, which register themselves
+    sources = [*core, *tests, HERE / "gate_loopback.cpp"]
     objects = {src: build / f"{src.stem}.o" for src in sources}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(lambda src: _compile(cxx, src, objects[src]), sources))
     core_objects = [str(objects[src]) for src in core]
     out = Programs(build / "test_core", build / "gate_loopback")
-    for program, main in ((out.unit_tests, "test_core.cpp"), (out.loopback, "gate_loopback.cpp")):
-        cmd = [cxx, *CXXFLAGS, *SANITIZERS, str(objects[HERE / main]), *core_objects, "-o", str(program)]
+    for program, mains in ((out.unit_tests, tests), (out.loopback, [HERE / "gate_loopback.cpp"])):
+        own = [str(objects[src]) for src in mains]
+        cmd = [cxx, *CXXFLAGS, *SANITIZERS, *own, *core_objects, "-o", str(program)]
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
         assert result.returncode == 0, result.stderr[-6000:]
     return out

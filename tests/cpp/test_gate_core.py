@@ -1,4 +1,4 @@
-"""The gate's C++ core, unit-tested on the host (``tests/cpp/test_core.cpp``, run under AddressSanitizer).
+"""The gate's C++ core, unit-tested on the host (``tests/cpp/test_*.cpp``, run under AddressSanitizer).
 
 Each area of the core is one pytest case running the matching C++ cases (their names start with the
 area); a C++ case outside every area fails the last test, so none is silently left out.
