@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages wakesmith needs: espeak-ng (synthetic speech), sox/ffmpeg (audio tools),
 # libsndfile (soundfile), wamerican (the word list phonetic confusables are drawn from),
-# mosquitto (MQTT broker for the Judge's telemetry tests).
+# mosquitto (MQTT broker for the Judge's telemetry tests), g++ (the ESPHome gate's C++ core tests).
 set -euo pipefail
-packages=(espeak-ng sox ffmpeg libsndfile1 wamerican mosquitto)
+packages=(espeak-ng sox ffmpeg libsndfile1 wamerican mosquitto g++)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -43,11 +43,14 @@ def test_a_folder_with_several_models_and_a_missing_model_are_refused(tmp_path: 
 
 def test_the_satellite_applies_the_rule_the_exporter_calibrated_with() -> None:
     pytest.importorskip("torch", reason="the exporter imports the training stack")
-    from wakesmith.export.esphome import esphome_detector
+    from wakesmith.export import esphome as exporter
+    from wakesmith.runtime import pymicro
 
+    assert exporter.esphome_detector is pymicro.esphome_detector  # one definition for both
     shipped = read_shipped(EXAMPLE)
-    expected = esphome_detector(shipped.sliding_window_size).model_copy(update={"threshold": shipped.cutoff})
-    assert device_rule(shipped) == expected
+    rule = device_rule(shipped)
+    assert (rule.threshold, rule.smoothing_window) == (shipped.cutoff, shipped.sliding_window_size)
+    assert rule.cooldown_s == pytest.approx(3.0) and rule.hysteresis == 0.0  # 100 inferences of 30 ms
 
 
 @pytest.mark.parametrize(

@@ -28,12 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from wakesmith.config import DetectorConfig, EvalConfig
+from wakesmith.config import EvalConfig
 from wakesmith.errors import ExportError
 from wakesmith.evaluate.calibration import CalibrationAudio
 from wakesmith.export.formats import register_format
 from wakesmith.fsio import atomic_write_bytes, atomic_write_json
 from wakesmith.metadata import ModelMetadata
+from wakesmith.runtime.pymicro import INFERENCE_S, esphome_detector
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,7 @@ FEATURE_STEP_MS = 10
 MINIMUM_ESPHOME_VERSION = "2024.7.0"
 """The first ESPHome release that reads manifest v2 (streaming models with resource variables)."""
 DEFAULT_AUTHOR = "wakesmith"
-REFRACTORY_INFERENCES = 100
-"""ESPHome's MIN_SLICES_BEFORE_DETECTION: inferences ignored after a detection (and at start)."""
-STEP_SECONDS = 0.03
+STEP_SECONDS = INFERENCE_S
 CUTOFF_DECIMALS = 3
 KIB = 1024
 
@@ -56,13 +55,6 @@ class Preset:
     target_fa_per_hour: float | None
     fa_per_hour: float | None
     recall: float | None
-
-
-def esphome_detector(sliding_window_size: int) -> DetectorConfig:
-    """The wakesmith detector that counts detections as ESPHome's micro_wake_word does."""
-    return DetectorConfig(
-        smoothing_window=sliding_window_size, hysteresis=0.0, cooldown_s=REFRACTORY_INFERENCES * STEP_SECONDS
-    )
 
 
 def calibrate_cutoffs(tflite: Path, cal: CalibrationAudio, sliding_window_size: int) -> list[Preset]:

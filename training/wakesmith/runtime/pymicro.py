@@ -19,11 +19,27 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from wakesmith.config import SAMPLE_RATE
+from wakesmith.config import SAMPLE_RATE, DetectorConfig
 from wakesmith.errors import ArtifactError, ToolMissingError
 from wakesmith.features import as_pcm16, create_frontend
 from wakesmith.metadata import ModelMetadata
 from wakesmith.runtime.tflite import read_tflite_metadata
+
+REFRACTORY_INFERENCES = 100
+"""ESPHome's MIN_SLICES_BEFORE_DETECTION: inferences ignored after a detection (and at start)."""
+INFERENCE_S = 0.03
+"""One micro_wake_word inference per 3 feature steps of 10 ms."""
+
+
+def esphome_detector(sliding_window_size: int, threshold: float | None = None) -> DetectorConfig:
+    """micro_wake_word's detection rule as a wakesmith detector: the mean of the last
+    ``sliding_window_size`` probabilities reaching the cutoff, then 100 inferences (3 s) ignored.
+    The exporter calibrates with it, the evaluation and the virtual satellite detect with it."""
+    rule = DetectorConfig(
+        smoothing_window=sliding_window_size, hysteresis=0.0, cooldown_s=REFRACTORY_INFERENCES * INFERENCE_S
+    )
+    return rule if threshold is None else rule.model_copy(update={"threshold": threshold})
+
 
 BLOCK_SECONDS = 60.0
 """Long recordings are read and pushed in blocks of this length."""

@@ -19,13 +19,9 @@ from wakesmith.config import SAMPLE_RATE, DetectorConfig
 from wakesmith.errors import ArtifactError, ConfigError
 from wakesmith.registry import did_you_mean
 from wakesmith.runtime.detector import Detection, Detector
-from wakesmith.runtime.pymicro import MicroWakeWordScorer
+from wakesmith.runtime.pymicro import MicroWakeWordScorer, esphome_detector
 
 PRESETS_SUFFIX = ".presets.json"
-REFRACTORY_INFERENCES = 100
-"""ESPHome's MIN_SLICES_BEFORE_DETECTION: inferences ignored after a detection."""
-INFERENCE_S = 0.03
-"""One micro_wake_word inference per 3 feature steps of 10 ms."""
 
 
 @dataclass(frozen=True)
@@ -103,14 +99,8 @@ def read_shipped(model: Path | str, preset: str | None = None) -> ShippedModel:
 def device_rule(shipped: ShippedModel) -> DetectorConfig:
     """ESPHome micro_wake_word's detection rule at the shipped cutoff: the mean of the last
     ``sliding_window_size`` probabilities reaching the cutoff, then 100 inferences (3 s) of refractory
-    period. The exporter calibrates with the same rule (``wakesmith.export.esphome.esphome_detector``;
-    a test keeps the two equal: the satellite cannot import the exporter, which needs torch)."""
-    return DetectorConfig(
-        threshold=shipped.cutoff,
-        smoothing_window=shipped.sliding_window_size,
-        hysteresis=0.0,
-        cooldown_s=REFRACTORY_INFERENCES * INFERENCE_S,
-    )
+    period — the rule the exporter calibrates with (:func:`~wakesmith.runtime.pymicro.esphome_detector`)."""
+    return esphome_detector(shipped.sliding_window_size, threshold=shipped.cutoff)
 
 
 class SentryStream:
