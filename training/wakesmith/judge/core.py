@@ -21,7 +21,7 @@ from wakesmith.audio.io import decode_audio
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import WakesmithError
 from wakesmith.judge.capture import BYTES_PER_MB, CaptureFolder
-from wakesmith.judge.engine import ModelSet, Verdict
+from wakesmith.judge.engine import JudgeModel, ModelSet, Verdict
 from wakesmith.judge.names import check_satellite_name, for_log
 from wakesmith.judge.protocol import MAX_CHANNELS, MAX_RATE, MIN_RATE
 from wakesmith.judge.settings import JudgeSettings
@@ -29,6 +29,10 @@ from wakesmith.judge.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+VerdictHook = Callable[["Trigger", JudgeModel, Verdict], Verdict]
+"""Decides again on a trigger's verdict before it is counted (the HA API's per-satellite presets)."""
+VerdictObserver = Callable[["Trigger", JudgeModel, Verdict, np.ndarray], None]
+"""Told of every counted trigger verdict with its audio (the HA API's verdict log and push channel)."""
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 DEFAULT_SATELLITE = "unknown"
@@ -136,6 +140,8 @@ class JudgeCore:
         # occupies the inference threads that other satellites' verdicts wait for.
         self.decode_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge-decode")
         self.allowed = frozenset(settings.satellites)
+        self.verdict_hooks: list[VerdictHook] = []
+        self.verdict_observers: list[VerdictObserver] = []
 
     @classmethod
     def from_settings(cls, settings: JudgeSettings) -> JudgeCore:
@@ -200,6 +206,8 @@ class JudgeCore:
         """Verify a trigger buffer, then count, publish and capture the verdict (runs on a worker)."""
         model = self.models.get(model_name)
         verdict = model.verify(audio)
+        for hook in self.verdict_hooks:
+            verdict = hook(trigger, model, verdict)
         self.metrics.verify_seconds.observe(verdict.latency_ms / 1000)
         self.metrics.verdicts.labels(model.name, verdict.label).inc()
         self.metrics.audio_seconds.inc(len(audio) / SAMPLE_RATE)
@@ -236,6 +244,12 @@ class JudgeCore:
                 log.error(
                     "could not capture the trigger of %s: %s", for_log(trigger.satellite), for_log(exc, 200)
                 )
+        for observer in self.verdict_observers:
+            try:
+                observer(trigger, model, verdict, audio)
+            except Exception as exc:
+                self.metrics.errors.labels("observer").inc()
+                log.error("a verdict observer failed: %s", for_log(exc, 200))
         log.info(
             "trigger from %s: %s (%.3f, %s, %.1f ms)",
             for_log(trigger.satellite),

@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from wakesmith import __version__
 from wakesmith.errors import ConfigError, WakesmithError
 from wakesmith.judge.core import DEFAULT_SATELLITE, JudgeCore, SatelliteRefusedError
+from wakesmith.judge.ha_api import create_ha_router
 from wakesmith.judge.http_guard import HTTP_TOO_LARGE, RequestGuard
 from wakesmith.judge.names import for_log
 
@@ -45,6 +46,7 @@ def create_app(core: JudgeCore) -> FastAPI:
     _add_errors(app, core)
     _add_verify(app, core)
     _add_status(app, core)
+    app.include_router(create_ha_router(core))  # /ha: what the Home Assistant integration asks
     return app
 
 

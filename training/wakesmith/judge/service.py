@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 UVICORN_STARTUP_POLL_S = 0.02
 HTTP_KEEP_ALIVE_MAX_S = 5
 """Longest an idle HTTP keep-alive connection is held (``limits.idle_timeout_s`` when shorter)."""
+HTTP_SHUTDOWN_GRACE_S = 2
+"""At stop, open responses (the ``/ha/events`` stream never ends by itself) are cut after this."""
 
 __all__ = ["JudgeService", "parse_tcp_uri", "run_judge"]
 
@@ -81,6 +83,7 @@ class JudgeService:
             limit_concurrency=limits.max_connections + 1,
             h11_max_incomplete_event_size=limits.max_header_bytes,
             server_header=False,
+            timeout_graceful_shutdown=HTTP_SHUTDOWN_GRACE_S,
         )
         server = _EmbeddedServer(config)
         self._http = server

@@ -42,6 +42,9 @@ class MqttSettings(_Section):
     port: int = Field(default=MQTT_DEFAULT_PORT, ge=1, le=65535)
     username: str = ""
     password: str = ""
+    discovery: bool = True
+    """Publish Home Assistant discovery configs (sensors per satellite); turn off when the wakesmith
+    integration is installed, whose entities are then the only Home Assistant face of the Judge."""
     discovery_prefix: str = "homeassistant"
     base_topic: str = "wakesmith"
     reconnect_max_s: float = Field(default=30.0, gt=0)

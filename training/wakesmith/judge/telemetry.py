@@ -241,6 +241,12 @@ class Telemetry:
         self._publish(f"{self.settings.base_topic}/{sat}/verdict", _json(event), retain=False)
         self._publish(self._state_topic(sat), _json(state), retain=True)
 
+    def snapshot(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Satellite id → (name, state) of every satellite, least recently heard first."""
+        now = time.time()
+        with self._lock:
+            return {sat: (s.name, s.state(now)) for sat, s in self.stats.items()}
+
     def record_detection(self, client: str, *, model: str, score: float) -> None:
         """Count a continuous-mode detection for ``client`` and publish its new state."""
         now = time.time()
@@ -317,6 +323,8 @@ class Telemetry:
         return f"{self.settings.discovery_prefix}/sensor/wakesmith_{sat}/{key}/config"
 
     def _publish_discovery(self, sat: str, name: str) -> None:
+        if not self.settings.discovery:
+            return
         for topic, config in self.discovery(sat, name).items():
             self._publish(topic, _json(config), retain=True)
 
