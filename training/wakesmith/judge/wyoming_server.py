@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import asdict
 
 import numpy as np
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 
 ATTRIBUTION = Attribution(name="wakesmith", url="https://github.com/wakesmith/wakesmith")
 MS_PER_S = 1000
+MIN_IDLE_TO_EVICT_S = 1.0
+"""A connection quiet for less than this is not closed to make room (it may be between two events)."""
 
 
 def wyoming_info(core: JudgeCore) -> Info:
@@ -113,6 +116,21 @@ class JudgeConnection:
         self.trigger: Trigger | None = None
         self.stream: _Stream | None = None
         self.refused = False
+        self.detect_refused = False
+        """The last detect was refused: its stream is refused too (not run against every model)."""
+        self.last_event = time.monotonic()
+        """When the last whole event arrived (a trickling or silent peer does not move it)."""
+        self._evicted = False
+
+    @property
+    def idle_s(self) -> float:
+        """Seconds since the last whole event; 0 while a stream is open (it is doing its job)."""
+        return 0.0 if self.stream is not None else time.monotonic() - self.last_event
+
+    def evict(self) -> None:
+        """Close this connection to make room for a new one (it was the idlest at the cap)."""
+        self._evicted = True
+        self.writer.close()
 
     async def run(self) -> None:
         """Read and answer events until the client leaves or breaks the protocol."""
@@ -140,9 +158,11 @@ class JudgeConnection:
                     if self.stream is not None:
                         log.info("%s disconnected in the middle of a stream", self.peer)
                     break
+                self.last_event = time.monotonic()
                 await self.handle(event)
         except (ConnectionError, asyncio.CancelledError):
-            log.info("%s: connection lost", self.peer)
+            if not self._evicted:
+                log.info("%s: connection lost", self.peer)
         finally:
             self.core.metrics.streams.dec()
             self.writer.close()
@@ -155,6 +175,9 @@ class JudgeConnection:
             elif Detect.is_type(event.type):
                 self._detect(Detect.from_event(event))
             elif AudioStart.is_type(event.type):
+                if self.detect_refused:  # the stream of a refused detect: its audio is dropped quietly
+                    self.stream, self.refused = None, True
+                    return
                 fmt = AudioFormat.from_data(event.data)
                 models = self.core.models.select(self.names, max_names=self.core.settings.limits.max_names)
                 self.stream = _Stream(fmt, models, self.trigger)
@@ -170,11 +193,13 @@ class JudgeConnection:
         except WakesmithError as exc:
             # Refuse this stream (its remaining chunks are dropped); the connection stays usable.
             self.stream, self.refused = None, True
+            self.detect_refused = Detect.is_type(event.type)
             await self._error(str(exc), type(exc).__name__)
         except (ConnectionError, asyncio.CancelledError):
             raise
         except Exception as exc:
             self.stream, self.refused = None, True
+            self.detect_refused = Detect.is_type(event.type)
             log.debug("%s: %s handling %s", self.peer, type(exc).__name__, for_log(event.type), exc_info=True)
             await self._error(
                 f"The Judge could not handle this {for_log(event.type, 40)} event "
@@ -184,6 +209,7 @@ class JudgeConnection:
 
     def _detect(self, detect: Detect) -> None:
         limits = self.core.settings.limits
+        self.detect_refused = False
         # Unknown or too many names, and a bad trigger context, are refused now, not at audio-start.
         self.names, self.trigger = None, None
         self.core.models.select(detect.names, max_names=limits.max_names)
@@ -222,7 +248,7 @@ class JudgeConnection:
             log.info("%s: detected %s at %d ms", self.peer, name, ms)
 
     async def _stop(self) -> None:
-        stream, self.stream, self.refused = self.stream, None, False
+        stream, self.stream, self.refused, self.detect_refused = self.stream, None, False, False
         if stream is None:
             return
         if stream.trigger is None:
@@ -251,26 +277,45 @@ class JudgeConnection:
             await self._write(Error(text=text, code=code).event())
 
     async def _write(self, event: Event) -> None:
-        await async_write_event(event, self.writer)
+        try:
+            await asyncio.wait_for(
+                async_write_event(event, self.writer), self.core.settings.limits.header_timeout_s
+            )
+        except TimeoutError:
+            raise ConnectionError("the peer does not read its answers") from None
 
 
 async def start_wyoming(core: JudgeCore, host: str, port: int) -> asyncio.Server:
     """Listen for Wyoming clients on ``host:port`` (port 0: any free port)."""
     limits = core.settings.limits
-    open_connections = 0
+    connections: set[JudgeConnection] = set()
 
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal open_connections
-        if open_connections >= limits.max_connections:
+        if len(connections) >= limits.max_connections and not _make_room(connections, core):
             await _refuse_connection(core, writer, limits.max_connections)
             return
-        open_connections += 1
+        connection = JudgeConnection(core, reader, writer)
+        connections.add(connection)
         try:
-            await JudgeConnection(core, reader, writer).run()
+            await connection.run()
         finally:
-            open_connections -= 1
+            connections.discard(connection)
 
     return await asyncio.start_server(accept, host=host, port=port, limit=limits.max_header_bytes)
+
+
+def _make_room(connections: set[JudgeConnection], core: JudgeCore) -> bool:
+    """At the cap, close the connection idle the longest (never one in a stream); False if none is idle.
+
+    So connections that only sit (or trickle bytes) cannot keep satellites out until their idle timeout.
+    """
+    idlest = max(connections, key=lambda c: c.idle_s, default=None)
+    if idlest is None or idlest.idle_s < MIN_IDLE_TO_EVICT_S:
+        return False
+    core.metrics.errors.labels("connections_evicted").inc()
+    log.info("%s: closed after %.1f s idle to make room for a new connection", idlest.peer, idlest.idle_s)
+    idlest.evict()
+    return True
 
 
 async def _refuse_connection(core: JudgeCore, writer: asyncio.StreamWriter, limit: int) -> None:
