@@ -31,6 +31,8 @@ HTTP_TOO_LARGE = 413
 PUBLIC_PATHS = frozenset({"/health"})
 """Paths a health check reaches without the token (they reveal nothing but liveness)."""
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+MIN_IDLE_TO_EVICT_S = 1.0
+"""A connection waiting for less than this is not closed to make room for a new one."""
 CLOSE = {"Connection": "close"}
 """Sent with a refusal mid-body: the rest of that body is not worth reading."""
 
@@ -115,14 +117,35 @@ def guarded_protocol(core: JudgeCore) -> type[H11Protocol]:
     class GuardedH11Protocol(H11Protocol):
         _header_deadline: asyncio.TimerHandle | None = None
 
+        _waiting_since = 0.0
+
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            if len(self.connections) >= limits.max_connections:
+            if len(self.connections) >= limits.max_connections and not self._make_room():
                 core.metrics.errors.labels("http_connections").inc()
                 log.warning("HTTP connection refused: %d are open already", limits.max_connections)
                 transport.close()
                 return
             super().connection_made(transport)
             self._arm()
+
+        def _make_room(self) -> bool:
+            """Close the connection waiting longest for a request (none mid-request); False if none."""
+            now = time.monotonic()
+            waiting = [
+                c
+                for c in self.connections
+                if isinstance(c, GuardedH11Protocol)
+                and c._header_deadline is not None
+                and now - c._waiting_since >= MIN_IDLE_TO_EVICT_S
+            ]
+            if not waiting:
+                return False
+            idlest = min(waiting, key=lambda c: c._waiting_since)
+            core.metrics.errors.labels("http_connections_evicted").inc()
+            idlest._disarm()
+            idlest.transport.close()
+            self.connections.discard(idlest)
+            return True
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
@@ -141,6 +164,7 @@ def guarded_protocol(core: JudgeCore) -> type[H11Protocol]:
 
         def _arm(self) -> None:
             self._disarm()
+            self._waiting_since = time.monotonic()
             self._header_deadline = self.loop.call_later(limits.header_timeout_s, self._expire)
 
         def _disarm(self) -> None:
