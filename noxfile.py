@@ -9,6 +9,9 @@
 - ``ha``: Home Assistant's own Wyoming integration (``homeassistant==2024.3.3`` test harness, which pins
   its own versions, so it gets its own environment) against a Judge process started from the
   training environment's Python on the judge that ``tests/ha/prepare.py`` trains there.
+- ``ha2025``: the wakesmith custom integration (``custom_components/wakesmith``) and the automation
+  blueprints in Home Assistant 2025.4's own test harness on Python 3.13, against a Judge process from
+  the training environment (as in ``ha``); plus offline hassfest-style checks of the integration's files.
 - ``esphome``: ``esphome config`` on the example satellite (ESPHome from PyPI, its own environment).
 - ``cpp``: the ESPHome gate's C++ core built with the host's g++ (C++17): unit tests, and a host
   satellite built from the same core asking a Judge process (the training environment's Python, as
@@ -23,7 +26,7 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).parent
-nox.options.sessions = ["lint", "training", "runtime", "ha", "esphome", "cpp"]
+nox.options.sessions = ["lint", "training", "runtime", "ha", "ha2025", "esphome", "cpp"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -33,8 +36,9 @@ CONSTRAINTS = {"PIP_CONSTRAINT": str(ROOT / "constraints.txt")}
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6", env=CONSTRAINTS)
-    session.run("ruff", "check", "training", "tests", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "training", "tests", "benchmarks", "noxfile.py")
+    paths = ["training", "tests", "benchmarks", "custom_components", "noxfile.py"]
+    session.run("ruff", "check", *paths)
+    session.run("ruff", "format", "--check", *paths)
 
 
 JUDGE_FIXTURE = ROOT / ".nox" / "judge-fixture"
@@ -116,6 +120,39 @@ def ha(session: nox.Session) -> None:
         "no:cacheprovider",
         *session.posargs,
         env={"WAKESMITH_JUDGE_PYTHON": judge_python, "WAKESMITH_JUDGE_FIXTURE": str(JUDGE_FIXTURE)},
+    )
+
+
+HA2025_HARNESS = [
+    "homeassistant==2025.4.4",
+    "pytest-homeassistant-custom-component==0.13.236",  # the harness release pinned to 2025.4.4
+    # The tests' Wyoming satellite (the version Home Assistant 2025.4's wyoming integration pins).
+    # The integrations they set up (automation, blueprint, conversation, input_button, …) need
+    # hassil and home-assistant-intents, which the harness already pins.
+    "wyoming==1.5.4",
+]
+
+
+@nox.session(python="3.13")
+def ha2025(session: nox.Session) -> None:
+    """custom_components/wakesmith and the blueprints in Home Assistant 2025.4 against a Judge process."""
+    judge_python = _judge_python()
+    session.run(judge_python, "tests/ha/prepare.py", str(JUDGE_FIXTURE), external=True, env=_threads())
+    session.install(*HA2025_HARNESS)
+    session.run(
+        "pytest",
+        "tests/ha2025",
+        "--confcutdir=tests/ha2025",  # tests/conftest.py imports wakesmith, which this environment lacks
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        *session.posargs,
+        env={
+            "WAKESMITH_JUDGE_PYTHON": judge_python,
+            "WAKESMITH_JUDGE_FIXTURE": str(JUDGE_FIXTURE),
+            "OMP_NUM_THREADS": "1",
+        },
     )
 
 

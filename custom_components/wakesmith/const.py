@@ -1,0 +1,31 @@
+"""Constants of the wakesmith integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "wakesmith"
+
+CONF_HTTP_PORT: Final = "http_port"
+CONF_TOKEN: Final = "token"
+CONF_TRAINER_URL: Final = "trainer_url"
+CONF_PRESETS: Final = "presets"
+"""Options: satellite id → threshold preset (sent to the Judge whenever the integration connects)."""
+
+DEFAULT_PORT: Final = 10400
+DEFAULT_HTTP_PORT: Final = 10401
+DEFAULT_PRESET: Final = "default"
+PRESETS: Final = ("sensitive", "default", "strict")
+
+SENTRY_FOLDER: Final = "custom_wake_words"
+"""Config-relative folder that satellites download sentry models from."""
+
+EVENT_ACCEPTED: Final = "accepted"
+EVENT_REJECTED: Final = "rejected"
+EVENT_FALSE_ALARM: Final = "false_alarm"
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_SATELLITE: Final = "satellite"
+ATTR_VERDICT_ID: Final = "verdict_id"
+ATTR_PATH: Final = "path"
+ATTR_MODEL: Final = "model"

@@ -1,0 +1,189 @@
+"""Actions: ``report_false_alarm``, ``install_model``, ``retrain`` (registered once, in ``async_setup``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import JudgeError, JudgeRequestError, post_json
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    ATTR_MODEL,
+    ATTR_PATH,
+    ATTR_SATELLITE,
+    ATTR_VERDICT_ID,
+    CONF_TRAINER_URL,
+    DOMAIN,
+    SENTRY_FOLDER,
+)
+from .coordinator import WakesmithData
+
+TFLITE_MAGIC = b"TFL3"
+"""The flatbuffer file identifier of a TFLite model (bytes 4–8)."""
+MAX_SENTRY_BYTES = 2_000_000
+
+REPORT_SCHEMA = vol.All(
+    vol.Schema(
+        {
+            vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+            vol.Optional(ATTR_SATELLITE): cv.string,
+            vol.Optional(ATTR_VERDICT_ID): cv.string,
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_SATELLITE, ATTR_VERDICT_ID),
+)
+INSTALL_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_PATH): cv.string,
+        vol.Optional(ATTR_MODEL): cv.string,
+    }
+)
+RETRAIN_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
+
+
+def _entry(hass: HomeAssistant, call: ServiceCall) -> ConfigEntry[WakesmithData]:
+    """The loaded entry named by the call, or the only one."""
+    entry_id = call.data.get(ATTR_CONFIG_ENTRY_ID)
+    if entry_id:
+        entry = hass.config_entries.async_get_entry(entry_id)
+        entries = [entry] if entry is not None and entry.domain == DOMAIN else []
+    else:
+        entries = [e for e in hass.config_entries.async_entries(DOMAIN) if e.state is ConfigEntryState.LOADED]
+    if len(entries) != 1 or entries[0].state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="which_judge")
+    return entries[0]
+
+
+def _refused(err: JudgeError) -> HomeAssistantError:
+    if isinstance(err, JudgeRequestError):
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="judge_refused",
+            translation_placeholders={"detail": err.detail},
+        )
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="judge_unreachable",
+        translation_placeholders={"error": str(err)},
+    )
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    async def report_false_alarm(call: ServiceCall) -> ServiceResponse:
+        data = _entry(hass, call).runtime_data
+        try:
+            result = await data.client.report_false_alarm(
+                satellite=call.data.get(ATTR_SATELLITE), verdict_id=call.data.get(ATTR_VERDICT_ID)
+            )
+        except JudgeError as err:
+            raise _refused(err) from err
+        await data.coordinator.async_request_refresh()
+        return result
+
+    async def install_model(call: ServiceCall) -> ServiceResponse:
+        entry = _entry(hass, call)
+        path = call.data[ATTR_PATH]
+        if path.endswith(".json"):
+            written = await hass.async_add_executor_job(_install_sentry, hass, Path(path))
+            return {"installed": [str(p) for p in written]}
+        if not path.endswith(".onnx"):
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="model_kind")
+        models = entry.runtime_data.coordinator.data.info.get("models", [])
+        name = call.data.get(ATTR_MODEL) or (models[0]["name"] if models else "")
+        try:
+            info = await entry.runtime_data.client.install_model(name, path)
+        except JudgeError as err:
+            raise _refused(err) from err
+        await entry.runtime_data.coordinator.async_request_refresh()
+        return {"models": info.get("models", [])}
+
+    async def retrain(call: ServiceCall) -> ServiceResponse:
+        entry = _entry(hass, call)
+        url = str(entry.data.get(CONF_TRAINER_URL) or "").rstrip("/")
+        if not url:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_trainer")
+        hard_negatives = entry.runtime_data.coordinator.data.hard_negatives
+        try:
+            return await post_json(
+                async_get_clientsession(hass), f"{url}/api/retrain", {"hard_negatives": hard_negatives}
+            )
+        except JudgeError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="trainer_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+
+    hass.services.async_register(
+        DOMAIN, "report_false_alarm", report_false_alarm, REPORT_SCHEMA, SupportsResponse.OPTIONAL
+    )
+    hass.services.async_register(
+        DOMAIN, "install_model", install_model, INSTALL_SCHEMA, SupportsResponse.OPTIONAL
+    )
+    hass.services.async_register(DOMAIN, "retrain", retrain, RETRAIN_SCHEMA, SupportsResponse.OPTIONAL)
+
+
+def _install_sentry(hass: HomeAssistant, manifest_path: Path) -> list[Path]:
+    """Copy a sentry export (``<id>.json`` + its ``.tflite``) into ``<config>/custom_wake_words/``.
+
+    Both files are checked first (a micro_wake_word manifest, a TFLite flatbuffer) and each lands by
+    an atomic rename, the model before its manifest, so a satellite never reads a half-written pair.
+    """
+    if not hass.config.is_allowed_path(str(manifest_path)):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="path_not_allowed",
+            translation_placeholders={"path": str(manifest_path)},
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        model_name = str(manifest["model"])
+        if manifest.get("type") != "micro" or "/" in model_name or not model_name.endswith(".tflite"):
+            raise ValueError("not a micro_wake_word manifest")
+        model = (manifest_path.parent / model_name).read_bytes()
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="bad_sentry",
+            translation_placeholders={"path": str(manifest_path), "error": str(err)},
+        ) from err
+    if model[4:8] != TFLITE_MAGIC or len(model) > MAX_SENTRY_BYTES:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="bad_sentry",
+            translation_placeholders={
+                "path": str(manifest_path),
+                "error": f"{model_name} is not a TFLite model",
+            },
+        )
+    folder = Path(hass.config.path(SENTRY_FOLDER))
+    folder.mkdir(exist_ok=True)
+    model_target = folder / model_name
+    manifest_target = folder / manifest_path.name
+    _atomic_write(model_target, model)
+    _atomic_write(manifest_target, manifest_path.read_bytes())
+    return [manifest_target, model_target]
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
