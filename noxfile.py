@@ -90,6 +90,7 @@ def training(session: nox.Session) -> None:
         "tests",
         "--ignore=tests/runtime_light",
         "--ignore=tests/ha",
+        "--ignore=tests/ha2025",
         "--ignore=tests/esphome",
         "--ignore=tests/cpp",
         "--ignore=tests/synth/test_pico.py",

@@ -82,9 +82,14 @@ def _refused(err: JudgeError) -> HomeAssistantError:
 def async_setup_services(hass: HomeAssistant) -> None:
     async def report_false_alarm(call: ServiceCall) -> ServiceResponse:
         data = _entry(hass, call).runtime_data
+        satellite = call.data.get(ATTR_SATELLITE)
+        if satellite is not None and satellite not in data.coordinator.data.satellites:
+            # a display name (its device's name) is as good as the Judge's id for it
+            by_name = {row.get("name"): sat for sat, row in data.coordinator.data.satellites.items()}
+            satellite = by_name.get(satellite, satellite)
         try:
             result = await data.client.report_false_alarm(
-                satellite=call.data.get(ATTR_SATELLITE), verdict_id=call.data.get(ATTR_VERDICT_ID)
+                satellite=satellite, verdict_id=call.data.get(ATTR_VERDICT_ID)
             )
         except JudgeError as err:
             raise _refused(err) from err

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from custom_components.wakesmith import diagnostics
 from ha_judge import TOKEN, Judge, free_port, pcm, send_trigger
 from homeassistant.config_entries import ConfigEntryState
@@ -301,3 +302,46 @@ async def test_judge_gone_at_run_time_then_back(
     await _trigger(hass, judge, judge_fixture["positive"], sat)
     await _until(hass, lambda: _state(hass, sat, "triggers") == "1", "entities back after the Judge returned")
     assert _state(hass, sat, "report_false_alarm", "button") != STATE_UNAVAILABLE
+
+
+async def test_report_by_display_name(
+    hass: HomeAssistant, entry: MockConfigEntry, judge: Judge, judge_fixture: dict[str, str]
+) -> None:
+    name = "Kitchen Left"  # not an id: the Judge keys it by a slug and a hash
+    await _trigger(hass, judge, judge_fixture["positive"], name)
+    coordinator = entry.runtime_data.coordinator
+    await _until(
+        hass, lambda: any(r["name"] == name for r in coordinator.data.satellites.values()), "the satellite"
+    )
+    sat = next(sat for sat, r in coordinator.data.satellites.items() if r["name"] == name)
+    assert sat != name
+    await hass.services.async_call(DOMAIN, "report_false_alarm", {"satellite": name}, blocking=True)
+    await _until(hass, lambda: _state(hass, sat, "false_alarms") == "1", "the false alarm by name")
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_{sat}")})
+    assert device is not None and device.name == name
+
+
+async def test_retrain_asks_the_configured_trainer(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    received: list[dict[str, Any]] = []
+
+    async def retrain(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        return web.json_response({"job": "retrain-1"})
+
+    app = web.Application()
+    app.router.add_post("/api/retrain", retrain)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "trainer_url": f"http://127.0.0.1:{port}/"}
+        )
+        result = await hass.services.async_call(DOMAIN, "retrain", {}, blocking=True, return_response=True)
+        assert result == {"job": "retrain-1"}
+        assert received == [{"hard_negatives": entry.runtime_data.coordinator.data.hard_negatives}]
+    finally:
+        await runner.cleanup()
+    with pytest.raises(HomeAssistantError, match="trainer did not take"):
+        await hass.services.async_call(DOMAIN, "retrain", {}, blocking=True)
