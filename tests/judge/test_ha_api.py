@@ -203,10 +203,17 @@ def test_model_install_swaps_or_keeps_the_old_one(
     client.post("/ha/models/hey_katya/install", json={"path": served["path"]})
 
 
-def test_stop_is_prompt_with_an_event_stream_open(judge_fixture: JudgeFixture, tmp_path: Path) -> None:
-    judge = JudgeProcess(tmp_path, {"models": [{"path": str(judge_fixture.model)}]})
+def test_an_event_stream_outlives_the_header_deadline_and_stop_is_prompt(
+    judge_fixture: JudgeFixture, tmp_path: Path, positive: np.ndarray
+) -> None:
+    settings = {"models": [{"path": str(judge_fixture.model)}], "limits": {"header_timeout_s": 1.0}}
+    judge = JudgeProcess(tmp_path, settings)
     events = Events(judge)
     try:
+        time.sleep(2.5)  # past header_timeout_s: a streaming response is not a trickling request
+        with httpx.Client(base_url=judge.http, timeout=WAIT_S) as client:
+            _verify(client, positive)
+        assert events.next("verdict")["accepted"] is True
         start = time.monotonic()
         judge.stop()
         assert time.monotonic() - start < 8
