@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlparse
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
@@ -81,6 +82,7 @@ class WakesmithConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         self._discovered: dict[str, Any] = {}
+        self._title = "wakesmith Judge"
 
     @staticmethod
     @callback
@@ -102,13 +104,26 @@ class WakesmithConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
-        """The Judge add-on announced itself (``discovery: [wakesmith]``)."""
+        """The Judge add-on announced itself (``discovery: [wakesmith]``).
+
+        The announcement carries ``host`` (or a Wyoming ``uri``, ``tcp://host:port``), ``port``,
+        ``http_port`` and ``token``; anything unusable aborts the flow with ``invalid_discovery``.
+        """
         config = discovery_info.config
+        uri = urlparse(str(config.get("uri", "")))
+        host = config.get("host") or uri.hostname
+        try:
+            port = int(config.get("port") or uri.port or DEFAULT_PORT)
+            http_port = int(config.get("http_port", DEFAULT_HTTP_PORT))
+        except (TypeError, ValueError):
+            return self.async_abort(reason="invalid_discovery")
+        if not host:
+            return self.async_abort(reason="invalid_discovery")
         data = {
-            CONF_HOST: config["host"],
-            CONF_PORT: int(config.get("port", DEFAULT_PORT)),
-            CONF_HTTP_PORT: int(config.get("http_port", DEFAULT_HTTP_PORT)),
-            CONF_TOKEN: str(config.get("token", "")),
+            CONF_HOST: str(host),
+            CONF_PORT: port,
+            CONF_HTTP_PORT: http_port,
+            CONF_TOKEN: str(config.get("token") or ""),
             CONF_TRAINER_URL: "",
         }
         await self.async_set_unique_id(discovery_info.uuid)
@@ -117,7 +132,13 @@ class WakesmithConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         self._async_abort_entries_match({CONF_HOST: data[CONF_HOST], CONF_HTTP_PORT: data[CONF_HTTP_PORT]})
         self._discovered = data
-        self.context["title_placeholders"] = {"name": discovery_info.name}
+        self._title = discovery_info.name
+        self.context.update(
+            {
+                "title_placeholders": {"name": discovery_info.name},
+                "configuration_url": f"homeassistant://hassio/addon/{discovery_info.slug}/info",
+            }
+        )
         return await self.async_step_hassio_confirm()
 
     async def async_step_hassio_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -125,7 +146,7 @@ class WakesmithConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             info, errors = await _test(self.hass, self._discovered)
             if info is not None:
-                return self.async_create_entry(title="Judge (add-on)", data=self._discovered)
+                return self.async_create_entry(title=self._title, data=self._discovered)
         return self.async_show_form(
             step_id="hassio_confirm",
             description_placeholders={"host": self._discovered[CONF_HOST]},

@@ -119,3 +119,23 @@ async def test_reconfigure_and_reauth(hass: HomeAssistant, socket_enabled: None,
     await hass.async_block_till_done()
     assert entry.data["trainer_url"] == "http://127.0.0.1:9/"
     assert entry.state is config_entries.ConfigEntryState.LOADED
+
+
+async def test_addon_discovery_by_uri_and_a_bad_announcement(
+    hass: HomeAssistant, socket_enabled: None, judge: Judge
+) -> None:
+    config = {"uri": f"tcp://127.0.0.1:{judge.port}", "http_port": judge.http_port, "token": TOKEN}
+    info = HassioServiceInfo(config=config, name="wakesmith Judge", slug="wakesmith_judge", uuid="by-uri")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_HASSIO}, data=info
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    assert result["title"] == "wakesmith Judge" and result["data"]["port"] == judge.port
+    await hass.async_block_till_done()
+
+    bad = HassioServiceInfo(config={"http_port": "x"}, name="x", slug="x", uuid="bad")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_HASSIO}, data=bad
+    )
+    assert result["type"] is FlowResultType.ABORT and result["reason"] == "invalid_discovery"
