@@ -4,7 +4,8 @@ The judge is trained just enough to memorize its training split; the tests strea
 (the first positive and the first negative speech clip, never chosen by score) and the builder fails
 loudly if the model does not separate them by :data:`MIN_GAP`. The tests exercise the service, not
 the model's quality, so the file's ``default`` threshold is set halfway between the two clips' scores
-(a threshold calibrated on a few minutes of stream lands anywhere between runs).
+(a threshold calibrated on a few minutes of stream lands anywhere between runs), and its ``strict``
+threshold halfway between the positive's score and 1, so a stricter preset rejects that positive.
 
 For the one test of the model itself the builder also keeps the file as ``api.evaluate`` calibrated it
 (``calibrated.onnx``, thresholds untouched) with the first TEST-split positive and negative clip.
@@ -120,8 +121,9 @@ def build_judge_fixture(home: Home, out: Path) -> JudgeFixture:
         )
     threshold = round((pos + neg) / 2, 4)
     metadata = backend.metadata.model_copy(deep=True)
+    set_by_hand = {"default": threshold, "strict": round((pos + 1.0) / 2, 4)}
     metadata.thresholds = [
-        t.model_copy(update={"threshold": threshold}) if t.name == "default" else t
+        t.model_copy(update={"threshold": set_by_hand[t.name]}) if t.name in set_by_hand else t
         for t in metadata.thresholds
     ]
     metadata.detector = metadata.detector.model_copy(update={"threshold": threshold})

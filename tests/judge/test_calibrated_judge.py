@@ -28,11 +28,14 @@ def test_the_calibrated_judge_accepts_a_held_out_positive_and_rejects_a_held_out
     assert set(calibrated) == {"sensitive", "default", "strict"}
     assert model.trigger_threshold == model.metadata.trigger_threshold("default")
     assert model.threshold == calibrated["default"] and 0.0 < model.threshold < 1.0
-    # the plumbing tests' file is this one with only its default threshold moved by hand
+    # the plumbing tests' file is this one with only its default and strict thresholds moved by hand
     hand_set = {
         t.name: t.threshold for t in JudgeModel(ModelSettings(path=judge_fixture.model)).metadata.thresholds
     }
-    assert hand_set == {**calibrated, "default": judge_fixture.threshold}
+    assert hand_set["default"] == judge_fixture.threshold
+    assert (
+        hand_set["sensitive"] == calibrated["sensitive"] and hand_set["strict"] > judge_fixture.positive_score
+    )
 
     accepted = model.verify(read_audio(judge_fixture.held_out_positive))
     rejected = model.verify(read_audio(judge_fixture.held_out_negative))
