@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import wave
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ import numpy as np
 import soundfile as sf
 from wyoming.event import async_read_event
 
-from wakesmith.audio.io import read_audio, to_pcm16
+from wakesmith.audio.io import read_audio, to_pcm16, wav_bytes
 
 TOKEN = "bench-token"
 MIB = 1024 * 1024
@@ -107,13 +106,7 @@ async def exchange(port: int, data: bytes, timeout: float = LOST_S) -> str:
 
 
 def wav(audio: np.ndarray, rate: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(to_pcm16(audio))
-    return buf.getvalue()
+    return wav_bytes(to_pcm16(audio), sample_rate=rate)
 
 
 # --- the attacks (each loops until cancelled) --------------------------------------------------------

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import WakesmithConfigEntry
-from .api import JudgeError, JudgeRequestError
-from .const import DOMAIN
+from .api import JudgeError
 from .coordinator import WakesmithCoordinator
 from .entity import SatelliteEntity, add_per_satellite
+from .errors import judge_error
 
 PARALLEL_UPDATES = 1
 
@@ -32,16 +31,6 @@ class ReportFalseAlarm(SatelliteEntity, ButtonEntity):
     async def async_press(self) -> None:
         try:
             await self.coordinator.client.report_false_alarm(satellite=self.satellite)
-        except JudgeRequestError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="judge_refused",
-                translation_placeholders={"detail": err.detail},
-            ) from err
         except JudgeError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="judge_unreachable",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise judge_error(err) from err
         await self.coordinator.async_request_refresh()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from homeassistant.components.select import SelectEntity
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import WakesmithConfigEntry
-from .api import JudgeError, JudgeRequestError
-from .const import CONF_PRESETS, DEFAULT_PRESET, DOMAIN, PRESETS
+from .api import JudgeError
+from .const import CONF_PRESETS, DEFAULT_PRESET, PRESETS
 from .coordinator import WakesmithCoordinator
 from .entity import SatelliteEntity, add_per_satellite
+from .errors import judge_error
 
 PARALLEL_UPDATES = 1
 
@@ -39,18 +39,8 @@ class PresetSelect(SatelliteEntity, SelectEntity):
     async def async_select_option(self, option: str) -> None:
         try:
             await self.coordinator.client.set_preset(self.satellite, option)
-        except JudgeRequestError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="judge_refused",
-                translation_placeholders={"detail": err.detail},
-            ) from err
         except JudgeError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="judge_unreachable",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise judge_error(err) from err
         entry = self.coordinator.config_entry
         presets = {**entry.options.get(CONF_PRESETS, {}), self.satellite: option}
         self.hass.config_entries.async_update_entry(entry, options={**entry.options, CONF_PRESETS: presets})

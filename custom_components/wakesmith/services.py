@@ -14,7 +14,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api import JudgeError, JudgeRequestError, post_json
+from .api import JudgeError, post_json
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_MODEL,
@@ -26,6 +26,7 @@ from .const import (
     SENTRY_FOLDER,
 )
 from .coordinator import WakesmithData
+from .errors import judge_error
 
 TFLITE_MAGIC = b"TFL3"
 """The flatbuffer file identifier of a TFLite model (bytes 4–8)."""
@@ -64,20 +65,6 @@ def _entry(hass: HomeAssistant, call: ServiceCall) -> ConfigEntry[WakesmithData]
     return entries[0]
 
 
-def _refused(err: JudgeError) -> HomeAssistantError:
-    if isinstance(err, JudgeRequestError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="judge_refused",
-            translation_placeholders={"detail": err.detail},
-        )
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="judge_unreachable",
-        translation_placeholders={"error": str(err)},
-    )
-
-
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     async def report_false_alarm(call: ServiceCall) -> ServiceResponse:
@@ -92,7 +79,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 satellite=satellite, verdict_id=call.data.get(ATTR_VERDICT_ID)
             )
         except JudgeError as err:
-            raise _refused(err) from err
+            raise judge_error(err) from err
         await data.coordinator.async_request_refresh()
         return result
 
@@ -109,7 +96,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         try:
             info = await entry.runtime_data.client.install_model(name, path)
         except JudgeError as err:
-            raise _refused(err) from err
+            raise judge_error(err) from err
         await entry.runtime_data.coordinator.async_request_refresh()
         return {"models": info.get("models", [])}
 

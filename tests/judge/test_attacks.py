@@ -16,7 +16,6 @@ import signal
 import socket
 import threading
 import time
-import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from wyoming.event import Event, async_read_event
 from wyoming.wake import Detect
 
 from conftest import StreamSpec, read_until_verdict, stream_clip
-from wakesmith.audio.io import to_pcm16
+from wakesmith.audio.io import to_pcm16, wav_bytes
 from wakesmith.judge.names import satellite_id
 from wakesmith.judge.telemetry import SENSORS
 
@@ -150,13 +149,7 @@ async def _exchange(port: int, data: bytes, *, until: int = 1, timeout: float = 
 
 
 def _wav(audio: np.ndarray, rate: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(to_pcm16(audio))
-    return buf.getvalue()
+    return wav_bytes(to_pcm16(audio), sample_rate=rate)
 
 
 def _verify(judge: JudgeProcess, wav: bytes, **form: str) -> httpx.Response:

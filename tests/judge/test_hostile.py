@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
 import time
-import wave
 
 import httpx
 import numpy as np
@@ -18,7 +16,7 @@ from wyoming.event import Event
 from wyoming.wake import Detect
 
 from conftest import RunningJudge, StreamSpec, read_until_verdict, stream_clip
-from wakesmith.audio.io import to_pcm16
+from wakesmith.audio.io import to_pcm16, wav_bytes
 
 RELEASE_TIMEOUT_S = 10.0
 """How long a dropped connection may take to be released on a busy machine."""
@@ -135,13 +133,7 @@ def test_client_disconnecting_mid_stream(judge: RunningJudge, positive: np.ndarr
 
 
 def _wav(audio: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(to_pcm16(audio))
-    return buf.getvalue()
+    return wav_bytes(to_pcm16(audio), sample_rate=16000)
 
 
 def test_verify_refuses_a_non_wav_upload(judge: RunningJudge, positive: np.ndarray) -> None:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import io
-import wave
-
 import httpx
 import numpy as np
 
 from conftest import RunningJudge
-from wakesmith.audio.io import to_pcm16
+from wakesmith.audio.io import to_pcm16, wav_bytes
 
 
 def _wav(audio: np.ndarray, rate: int = 16000) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(to_pcm16(audio))
-    return buf.getvalue()
+    return wav_bytes(to_pcm16(audio), sample_rate=rate)
 
 
 def test_verify_accepts_positive_and_rejects_negative(
