@@ -108,3 +108,25 @@ def calibrated_sentry(sentry_home: Home) -> Artifact:
     artifact = api.train("tiny", overrides=TRAINED, home=sentry_home).artifact
     api.evaluate(artifact.path, home=sentry_home)
     return artifact
+
+
+@pytest.fixture(scope="session")
+def judge_fixture(tiny_home: Home, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A judge trained on the tiny dataset (in a private copy of the home) + its positive/negative clips,
+    shared by the Judge and satellite tests (``tests/judge/model_fixture.py``).
+
+    ``WAKESMITH_JUDGE_FIXTURE`` may name a folder made by ``tests/ha/prepare.py`` to reuse its model.
+    """
+    import os
+    import shutil
+    import sys
+
+    sys.path.append(str(Path(__file__).parent / "judge"))
+    from model_fixture import JudgeFixture, build_judge_fixture
+
+    prepared = os.environ.get("WAKESMITH_JUDGE_FIXTURE")
+    if prepared:
+        return JudgeFixture.read(Path(prepared))
+    root = tmp_path_factory.mktemp("judge_fixture")
+    shutil.copytree(tiny_home.root, root / "home", ignore=shutil.ignore_patterns("runs", "models", "streams"))
+    return build_judge_fixture(Home.resolve(root / "home").ensure(), root / "out")

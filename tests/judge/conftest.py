@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -20,31 +18,16 @@ from wyoming.event import Event
 from wyoming.wake import Detect
 
 from wakesmith.audio.io import read_audio, to_pcm16
-from wakesmith.home import Home
 from wakesmith.judge.core import JudgeCore
 from wakesmith.judge.service import JudgeService
 from wakesmith.judge.settings import JudgeSettings, parse_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from model_fixture import JudgeFixture, build_judge_fixture
+from model_fixture import JudgeFixture
 
 CHUNK_MS = 20
 REPLY_TIMEOUT_S = 15.0
 VERDICTS = ("detection", "not-detected", "error")
-
-
-@pytest.fixture(scope="session")
-def judge_fixture(tiny_home: Home, tmp_path_factory: pytest.TempPathFactory) -> JudgeFixture:
-    """A judge trained on the tiny dataset (in a private copy of the home) + its positive/negative clips.
-
-    ``WAKESMITH_JUDGE_FIXTURE`` may name a folder made by ``tests/ha/prepare.py`` to reuse its model.
-    """
-    prepared = os.environ.get("WAKESMITH_JUDGE_FIXTURE")
-    if prepared:
-        return JudgeFixture.read(Path(prepared))
-    root = tmp_path_factory.mktemp("judge_fixture")
-    shutil.copytree(tiny_home.root, root / "home", ignore=shutil.ignore_patterns("runs", "models", "streams"))
-    return build_judge_fixture(Home.resolve(root / "home").ensure(), root / "out")
 
 
 @pytest.fixture(scope="session")

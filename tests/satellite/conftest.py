@@ -4,8 +4,6 @@ process on loopback (helpers in ``satellite_support.py``)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +15,7 @@ from wakesmith.home import Home
 HERE = Path(__file__).resolve().parent
 sys.path.append(str(HERE))
 sys.path.append(str(HERE.parent / "judge"))
-from model_fixture import JudgeFixture, build_judge_fixture  # noqa: E402
+from model_fixture import JudgeFixture  # noqa: E402
 from satellite_support import Broker, FakeJudge, Handler, JudgeProcess  # noqa: E402
 
 
@@ -35,17 +33,6 @@ def fake_judge() -> Iterator[Callable[[Handler], FakeJudge]]:
 
 
 # ----------------------------------------------------------------------------- end to end
-
-
-@pytest.fixture(scope="session")
-def satellite_judge(tiny_home: Home, tmp_path_factory: pytest.TempPathFactory) -> JudgeFixture:
-    """The judge fixture of tests/judge (``WAKESMITH_JUDGE_FIXTURE`` reuses a prepared one)."""
-    prepared = os.environ.get("WAKESMITH_JUDGE_FIXTURE")
-    if prepared:
-        return JudgeFixture.read(Path(prepared))
-    root = tmp_path_factory.mktemp("satellite_judge")
-    shutil.copytree(tiny_home.root, root / "home", ignore=shutil.ignore_patterns("runs", "models", "streams"))
-    return build_judge_fixture(Home.resolve(root / "home").ensure(), root / "out")
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +56,8 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 
 
 @pytest.fixture
-def judge_process(satellite_judge: JudgeFixture, broker: Broker, tmp_path: Path) -> Iterator[JudgeProcess]:
+def judge_process(judge_fixture: JudgeFixture, broker: Broker, tmp_path: Path) -> Iterator[JudgeProcess]:
     """A real Judge on the judge fixture's model as ``api.evaluate`` calibrated it (no hand-set threshold)."""
-    judge = JudgeProcess(satellite_judge.calibrated, tmp_path, broker.port)
+    judge = JudgeProcess(judge_fixture.calibrated, tmp_path, broker.port)
     yield judge
     judge.stop()

@@ -105,12 +105,12 @@ def _choose(home: Home, cascade: Cascade) -> list[Chosen]:
 @pytest.fixture(scope="module")
 def stream(
     sentry_manifest: Path,
-    satellite_judge: JudgeFixture,
+    judge_fixture: JudgeFixture,
     sentry_home: Home,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, list[Chosen], list[tuple[int, bool, float]]]:
     """The WAV, its clips in order, and what the evaluation's cascade path finds in it."""
-    cascade = Cascade(sentry_manifest, satellite_judge.calibrated)
+    cascade = Cascade(sentry_manifest, judge_fixture.calibrated)
     chosen = _choose(sentry_home, cascade)
     audio = np.concatenate([_gap(), *(np.concatenate([c.audio, _gap()]) for c in chosen)])
     wav = write_wav(tmp_path_factory.mktemp("satellite") / "living_room.wav", audio)
