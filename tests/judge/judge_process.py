@@ -30,7 +30,18 @@ def free_port() -> int:
 class JudgeProcess:
     """Start with settings (ports filled in); ``stop()`` when done. ``log`` holds its output."""
 
-    def __init__(self, folder: Path, settings: dict[str, Any], *, argv: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        settings: dict[str, Any],
+        *,
+        argv: list[str] | None = None,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``command`` (default: this Python's ``wakesmith judge``) is followed by ``argv`` (default:
+        ``--config`` with ``settings`` written to a file); ``{port}`` and ``{http_port}`` in ``argv``
+        become the free ports chosen here."""
         folder.mkdir(parents=True, exist_ok=True)
         self.port, self.http_port = free_port(), free_port()
         self.token = str(settings.get("http_token", ""))
@@ -42,13 +53,14 @@ class JudgeProcess:
             argv = ["--config", str(config)]
         else:
             argv = [a.format(port=self.port, http_port=self.http_port) for a in argv]
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        with self.log.open("wb") as out:
+        full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+        command = command or [sys.executable, "-m", "wakesmith.cli.main", "judge"]
+        with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "wakesmith.cli.main", "judge", *argv],
+                [*command, *argv],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=env,
+                env=full_env,
             )
         self._wait()
 
@@ -96,6 +108,48 @@ class JudgeProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+def addon_options(model: Path, **extra: Any) -> dict[str, Any]:
+    """An ``options.json`` as the Supervisor writes it from config.yaml's defaults."""
+    return {
+        "models": [{"path": str(model), "preset": "default"}],
+        "threads": 1,
+        "http_token": "",
+        "http_token_required": True,
+        "satellites": [],
+        "mqtt": {"host": "", "port": 1883, "username": "", "password": "", "discovery": True},
+        "capture": {"quota_mb": 200, "keep_accepted": False},
+        **extra,
+    }
+
+
+def write_options(path: Path, options: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(options))
+    return path
+
+
+ADDON_ARGV = ["--options", "{options}", "--data", "{data}", "--supervisor", "{supervisor}"]
+
+
+class AddonJudge(JudgeProcess):
+    """``wakesmith judge-addon`` as /run.sh runs it, against a fake Supervisor, on free ports."""
+
+    def __init__(self, folder: Path, options: dict[str, Any], supervisor: Any, **kw: Any) -> None:
+        self.data = folder / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        opts = write_options(folder / "options.json", options)
+        argv = [a.format(options=opts, data=self.data, supervisor=supervisor.url) for a in ADDON_ARGV] + [
+            "--port",
+            "{port}",
+            "--http-port",
+            "{http_port}",
+            "--hostname",
+            "127.0.0.1",
+        ]
+        kw.setdefault("command", [sys.executable, "-m", "wakesmith.cli.main", "judge-addon"])
+        super().__init__(folder, {}, argv=argv, env={"SUPERVISOR_TOKEN": supervisor.token}, **kw)
+        self.token = (self.data / "http_token").read_text().strip()
 
 
 def allocated_bytes(folder: Path) -> int:

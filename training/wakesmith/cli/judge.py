@@ -60,3 +60,34 @@ def judge(
     except WakesmithError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+
+
+def judge_addon(
+    options: Annotated[Path, typer.Option(help="The add-on's options (written by the Supervisor).")] = Path(
+        "/data/options.json"
+    ),
+    data: Annotated[
+        Path, typer.Option(help="Persistent folder: the generated token, installed models' record.")
+    ] = Path("/data"),
+    supervisor: Annotated[str, typer.Option(help="Supervisor API (token from SUPERVISOR_TOKEN).")] = (
+        "http://supervisor"
+    ),
+    hostname: Annotated[
+        str | None, typer.Option(help="Name Home Assistant reaches the add-on by (default: this host's).")
+    ] = None,
+    port: Annotated[int, typer.Option(help="Wyoming port (the add-on's container port).")] = 10400,
+    http_port: Annotated[int, typer.Option(help="HTTP port.")] = DEFAULT_HTTP_PORT,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Start the Judge as the Home Assistant add-on does: options.json → settings, then discovery."""
+    from wakesmith.judge.addon import run_addon
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        run_addon(options, data, supervisor, hostname, (port, http_port))
+    except WakesmithError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None

@@ -271,6 +271,7 @@ def dataset_split(dataset: DatasetArg, home: HomeOpt = None) -> None:
 
 
 app.command("judge")(judge_cli.judge)
+app.command("judge-addon")(judge_cli.judge_addon)
 app.command("satellite")(satellite_cli.satellite)
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ from wakesmith.judge.capture import BYTES_PER_MB, CaptureFolder
 from wakesmith.judge.engine import JudgeModel, ModelSet, Verdict
 from wakesmith.judge.names import check_satellite_name, for_log
 from wakesmith.judge.protocol import MAX_CHANNELS, MAX_RATE, MIN_RATE
-from wakesmith.judge.settings import JudgeSettings
+from wakesmith.judge.settings import JudgeSettings, ModelSettings
+from wakesmith.judge.state import apply_installed
 from wakesmith.judge.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -129,9 +130,12 @@ class JudgeCore:
         *,
         telemetry: Telemetry | None = None,
         capture: CaptureFolder | None = None,
+        served: list[ModelSettings] | None = None,
     ) -> None:
         self.settings = settings
         self.models = models
+        self.served = list(served if served is not None else settings.models)
+        """Per configured model, the settings of the file it serves (a recorded install replaces one)."""
         self.metrics = Metrics()
         self.telemetry = telemetry or Telemetry(settings.mqtt, max_satellites=settings.limits.max_satellites)
         self.capture = capture
@@ -153,7 +157,8 @@ class JudgeCore:
                 quota_bytes=int(settings.capture.quota_mb * BYTES_PER_MB),
                 keep_accepted=settings.capture.keep_accepted,
             )
-        return cls(settings, ModelSet.load(settings.models, threads=1), capture=capture)
+        served = apply_installed(settings).models
+        return cls(settings, ModelSet.load(served, threads=1), capture=capture, served=served)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run CPU work on the inference threads, keeping the event loop free for other streams."""

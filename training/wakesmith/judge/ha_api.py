@@ -11,8 +11,9 @@
   only once the new file has loaded and scored a buffer, so a corrupt file leaves the old one served.
 
 The bearer token (:class:`wakesmith.judge.http_guard.RequestGuard`) guards these paths like every
-other. State here is in memory: presets are re-sent by the integration when it connects, an installed
-model is served until the Judge restarts (its settings name the file it loads at start).
+other. Verdicts and presets are kept in memory (the integration re-sends presets when it connects); an
+installed model is recorded in the settings' ``state_folder`` (:mod:`wakesmith.judge.state`) and is
+served again after a restart.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from wakesmith.judge.core import JudgeCore, Trigger
 from wakesmith.judge.engine import ACCEPT, REJECT, JudgeModel, Verdict
 from wakesmith.judge.names import for_log, satellite_id
 from wakesmith.judge.settings import ModelSettings
+from wakesmith.judge.state import record_install
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ HTTP_NOT_FOUND = 404
 HTTP_CONFLICT = 409
 HTTP_UNPROCESSABLE = 422
 HTTP_UNAVAILABLE = 503
+HTTP_INSUFFICIENT_STORAGE = 507
 
 
 @dataclass
@@ -123,8 +126,14 @@ class HaState:
         self.presets: dict[str, str] = {}
         self.model_settings: dict[str, ModelSettings] = {
             model.name: settings
+            for model, settings in zip(core.models.models.values(), core.served, strict=True)
+        }
+        """Served name → the settings of the file it serves now."""
+        self.configured: dict[str, Path] = {
+            model.name: settings.path
             for model, settings in zip(core.models.models.values(), core.settings.models, strict=True)
         }
+        """Served name → the file the settings name (the key of a recorded install)."""
         self._subscribers: dict[asyncio.Queue[dict[str, Any] | None], asyncio.AbstractEventLoop] = {}
 
     # -- hooks on the core (worker threads) ------------------------------------------------------
@@ -375,7 +384,7 @@ def create_ha_router(core: JudgeCore) -> APIRouter:
             raise HTTPException(
                 HTTP_UNPROCESSABLE, f"{for_log(body.path, 200)} is not an .onnx file on the Judge's disk."
             )
-        candidate = old.model_copy(update={"path": body.path})
+        candidate = old.model_copy(update={"path": body.path, "name": name})
         try:
             model = await core.run(_load_checked, candidate)
         except Exception as exc:
@@ -384,6 +393,14 @@ def create_ha_router(core: JudgeCore) -> APIRouter:
             raise HTTPException(
                 HTTP_UNPROCESSABLE,
                 f"The new model did not load ({for_log(exc, 200)}); {name!r} keeps serving {old.path}.",
+            ) from None
+        try:
+            await core.run(record_install, core.settings, state.configured[name], candidate)
+        except OSError as exc:
+            raise HTTPException(
+                HTTP_INSUFFICIENT_STORAGE,
+                f"Could not record the install in {core.settings.state_folder} ({exc.strerror}); "
+                f"{name!r} keeps serving {old.path}.",
             ) from None
         core.models.models[name] = model  # one assignment: a verdict sees the old model or the new one
         state.model_settings[name] = candidate

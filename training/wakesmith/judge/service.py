@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
 
@@ -105,9 +105,11 @@ class JudgeService:
                 await self._http_task
         self.core.close()
 
-    async def serve_forever(self) -> None:
-        """Run until cancelled (Ctrl-C / SIGTERM)."""
+    async def serve_forever(self, on_ready: Callable[[JudgeService], Awaitable[None]] | None = None) -> None:
+        """Run until cancelled (Ctrl-C / SIGTERM); ``on_ready`` runs once both ports listen."""
         await self.start()
+        if on_ready is not None:
+            await on_ready(self)
         task = asyncio.current_task()
         if task is not None:
             # SIGTERM (docker stop, the add-on supervisor) shuts down as cleanly as Ctrl-C.

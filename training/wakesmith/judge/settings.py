@@ -119,6 +119,9 @@ class JudgeSettings(_Section):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    state_folder: Path | None = None
+    """Where the Judge records what changes at run time (models installed from Home Assistant), so it
+    survives a restart (see :mod:`wakesmith.judge.state`); nothing is kept when unset."""
 
     @model_validator(mode="after")
     def _check_uri(self) -> JudgeSettings:
