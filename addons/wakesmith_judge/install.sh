@@ -3,7 +3,7 @@
 #   install.sh VENV SOURCE
 # creates the virtual environment VENV and installs wakesmith[judge] from SOURCE, a pip location
 # such as git+https://github.com/wakesmith/wakesmith@v0.1.0 (the add-on) or
-# git+file:///path/to/clone@<commit> (the test). Then it checks that the Judge's entry points import.
+# git+file://localhost/path/to/clone@<commit> (the test). Then it checks that the Judge's entry points import.
 set -eu
 venv="$1"
 source="$2"

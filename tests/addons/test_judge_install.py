@@ -77,7 +77,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "sh",
             str(src / "addons" / "wakesmith_judge" / "install.sh"),
             str(venv),
-            f"git+file://{src}@{commit}",
+            f"git+file://localhost{src}@{commit}",
         ],
         env=env,
         capture_output=True,
