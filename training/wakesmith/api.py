@@ -398,3 +398,155 @@ def quickstart(
             )
         )
     return summary
+
+
+# ----------------------------------------------------------------------------- the studio
+
+UPLOAD_MAGIC = {b"RIFF": "WAV", b"fLaC": "FLAC", b"OggS": "OGG"}
+"""The first four bytes of the upload formats the studio accepts (a WAV also says WAVE at byte 8)."""
+UPLOAD_MAX_SECONDS = 30.0
+"""Longest recording accepted per clip: a wake phrase or a sentence, never a whole session."""
+UPLOAD_MAX_RATE = 192_000
+UPLOAD_MAX_CHANNELS = 8
+
+
+def datasets(*, home: Home | Path | str | None = None) -> dict[str, int]:
+    """Dataset name → live clips."""
+    return open_store(home).datasets()
+
+
+def add_upload(
+    data: bytes,
+    *,
+    dataset: str,
+    label: str,
+    speaker: str = "",
+    notes: str = "",
+    name: str = "upload",
+    source: str = "recording",
+    max_seconds: float = UPLOAD_MAX_SECONDS,
+    home: Home | Path | str | None = None,
+) -> Any:
+    """Store an uploaded recording (WAV, FLAC or OGG bytes) as a clip, converted to 16 kHz mono.
+
+    The container is checked by its first bytes before decoding; anything else, an undecodable file
+    or one longer than ``max_seconds`` is refused (AudioError) and nothing is stored. Returns the clip
+    (an existing clip of the same sound in the dataset comes back unchanged).
+    """
+    from wakesmith.audio.io import decode_audio
+    from wakesmith.config import SAMPLE_RATE
+    from wakesmith.errors import AudioError
+
+    kind = UPLOAD_MAGIC.get(data[:4])
+    if kind is None or (kind == "WAV" and data[8:12] != b"WAVE"):
+        raise AudioError(
+            f"{name!r} is not a WAV, FLAC or OGG file (its first bytes say otherwise); record or export "
+            "the clip in one of those formats."
+        )
+    audio = decode_audio(
+        data,
+        name=name,
+        max_seconds=max_seconds,
+        max_rate=UPLOAD_MAX_RATE,
+        max_channels=UPLOAD_MAX_CHANNELS,
+        max_decoded_bytes=int(max_seconds * UPLOAD_MAX_RATE * UPLOAD_MAX_CHANNELS * 4),
+    )
+    meta = {"upload": {"name": name, "format": kind, "converted_to": f"{SAMPLE_RATE} Hz mono"}}
+    store = open_store(home)
+    clip = store.add_audio(
+        audio, dataset=dataset, label=label, source=source, speaker=speaker, notes=notes, meta=meta
+    )
+    store.assign_splits(dataset)  # splits are grouped by speaker: a new speaker may start a group
+    return store.get(clip.id)
+
+
+def get_clip(clip_id: str, *, home: Home | Path | str | None = None) -> Any:
+    return open_store(home).get(clip_id)
+
+
+def clip_audio(clip_id: str, *, home: Home | Path | str | None = None) -> Path:
+    """The WAV file of a clip (16 kHz mono 16-bit); DatasetError if the clip or its file is missing."""
+    from wakesmith.errors import DatasetError
+
+    store = open_store(home)
+    path = store.audio_path(store.get(clip_id))
+    if not path.is_file():
+        raise DatasetError(
+            f"The audio of clip {clip_id} is missing ({path}); delete the clip or import it again."
+        )
+    return path
+
+
+def edit_clip(
+    clip_id: str,
+    *,
+    label: str | None = None,
+    speaker: str | None = None,
+    notes: str | None = None,
+    home: Home | Path | str | None = None,
+) -> Any:
+    """Change a clip's label, speaker or notes (None leaves a field as it is); re-splits on a new
+    speaker, since splits are grouped by speaker."""
+    from wakesmith.data.schema import check_label
+
+    store = open_store(home)
+    clip = store.get(clip_id)
+    values: dict[str, Any] = {}
+    if label is not None:
+        values["label"] = check_label(label)
+    if speaker is not None:
+        values["speaker"] = speaker.strip()
+    if notes is not None:
+        values["notes"] = notes
+    if values:
+        clip = store._update(clip_id, **values)
+    if speaker is not None:
+        store.assign_splits(clip.dataset)
+        clip = store.get(clip_id)
+    return clip
+
+
+def delete_clip(clip_id: str, *, home: Home | Path | str | None = None) -> Any:
+    """Soft-delete a clip: gone from listings and training, restorable with :func:`restore_clip`."""
+    return open_store(home).delete(clip_id)
+
+
+def restore_clip(clip_id: str, *, home: Home | Path | str | None = None) -> Any:
+    return open_store(home).restore(clip_id)
+
+
+def load_train_recipe(recipe: str | Path, overrides: list[str], role: str) -> Recipe:
+    """A recipe for a training request; ConfigError when it trains another role than asked."""
+    from wakesmith.errors import ConfigError
+
+    rec = load_recipe(recipe, overrides)
+    if rec.role != role:
+        raise ConfigError(
+            f"Recipe {str(recipe)!r} trains a {rec.role}, not a {role}; choose a {role} recipe."
+        )
+    return rec
+
+
+def list_models(*, home: Home | Path | str | None = None) -> list[Artifact]:
+    """Every trained model of the home, oldest id first."""
+    from wakesmith.artifact import list_artifacts
+
+    return list_artifacts(_home(home))
+
+
+def model_details(model: str | Path, *, home: Home | Path | str | None = None) -> dict[str, Any]:
+    """A model's metadata, evaluation report (``report.json``, if evaluated), exports and whether it is
+    the current model of its role."""
+    h = _home(home)
+    art = resolve_artifact(model, h)
+    meta = art.metadata
+    report_path = art.path / "report.json"
+    report = json.loads(report_path.read_text()) if report_path.is_file() else None
+    files = sorted(str(p.relative_to(art.path)) for p in art.path.rglob("*") if p.is_file())
+    return {
+        "id": art.model_id,
+        "metadata": meta.model_dump(mode="json"),
+        "report": report,
+        "files": files,
+        "current": read_current(h).get(meta.role) == art.model_id,
+    }

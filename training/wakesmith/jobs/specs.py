@@ -1,0 +1,120 @@
+"""What a job runs: one typed spec per job kind, each mapped onto :mod:`wakesmith.api` calls.
+
+The stages a training job reports, in order: ``data`` (the dataset is checked; a retrain imports the
+Judge's captures first), ``train``, ``evaluate`` (calibration), ``export`` — each a
+``stage_started`` … ``stage_finished`` run of events from :mod:`wakesmith.events`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wakesmith import api
+from wakesmith.artifact import read_current, resolve_artifact
+from wakesmith.config import SynthConfig
+from wakesmith.errors import ConfigError, DatasetError
+from wakesmith.events import Emitter
+from wakesmith.home import Home
+
+DATA_STAGE = "data"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TrainSpec(_Spec):
+    """Train a sentry or a judge on a dataset (``POST /api/train``)."""
+
+    dataset_id: str = Field(min_length=1, max_length=100)
+    kind: Literal["sentry", "judge"] = "sentry"
+    recipe: str | None = Field(default=None, max_length=200)
+    """A preset name (``tiny``, ``sentry``, ``judge``…); default: the preset named like ``kind``."""
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    """Dotted recipe keys → values, as ``--set key=value`` on the CLI (``{"train.epochs": 5}``)."""
+    evaluate: bool = True
+    """Calibrate the thresholds after training (needs confusables and long speech in the dataset)."""
+    exports: list[str] = Field(default_factory=list)
+    """Export formats to write after evaluation (``esphome`` for a ``custom_wake_words`` deploy)."""
+
+    def override_list(self) -> list[str]:
+        # JSON is YAML: each value parses back to the value given.
+        return [f"dataset={self.dataset_id}"] + [f"{k}={json.dumps(v)}" for k, v in self.overrides.items()]
+
+
+class SynthSpec(_Spec):
+    """Synthesize speech into a dataset (``POST /api/datasets/{id}/synthesize``)."""
+
+    dataset_id: str
+    synth: SynthConfig
+
+
+class RetrainSpec(TrainSpec):
+    """Import the Judge's captured hard negatives, then train (``POST /api/retrain``)."""
+
+    dataset_id: str = ""
+    kind: Literal["sentry", "judge"] = "judge"
+    hard_negatives_folder: Path | None = None
+
+
+JobSpec = TrainSpec | SynthSpec | RetrainSpec
+SPECS: dict[str, type[_Spec]] = {"train": TrainSpec, "synthesize": SynthSpec, "retrain": RetrainSpec}
+
+
+def parse_spec(kind: str, spec: dict[str, Any]) -> _Spec:
+    if kind not in SPECS:
+        raise ConfigError(f"Unknown job kind {kind!r}; kinds: {', '.join(SPECS)}.")
+    return SPECS[kind].model_validate(spec)
+
+
+def retrain_dataset(home: Home, kind: str, given: str) -> str:
+    """The dataset a retrain uses: the one given, else the one the current model of ``kind`` learnt."""
+    if given:
+        return given
+    if kind not in read_current(home):
+        raise DatasetError(
+            f"There is no current {kind} model to retrain; give dataset_id, or train and bless a "
+            f"{kind} first."
+        )
+    return resolve_artifact(kind, home).metadata.dataset
+
+
+def run_spec(kind: str, spec: dict[str, Any], home: Home, emitter: Emitter) -> dict[str, Any]:
+    """Run one job; returns its result (JSON-able). Errors propagate to the worker."""
+    parsed = parse_spec(kind, spec)
+    if isinstance(parsed, SynthSpec):
+        summary = api.synthesize(parsed.synth, dataset=parsed.dataset_id, home=home, emitter=emitter)
+        return {"dataset_id": parsed.dataset_id, "failed": getattr(summary, "failed", 0)}
+    assert isinstance(parsed, TrainSpec)
+    emitter.started(DATA_STAGE, total=2)
+    if isinstance(parsed, RetrainSpec):
+        parsed = parsed.model_copy(
+            update={"dataset_id": retrain_dataset(home, parsed.kind, parsed.dataset_id)}
+        )
+        if parsed.hard_negatives_folder is not None:
+            report = api.import_captures(parsed.hard_negatives_folder, dataset=parsed.dataset_id, home=home)
+            emitter.metric(
+                DATA_STAGE, hard_negatives_imported=report.hard_negatives, skipped=len(report.skipped)
+            )
+    emitter.progress(DATA_STAGE, 1, 2, "checking the dataset")
+    health = api.health(parsed.dataset_id, home=home)
+    for warning in health.warnings:
+        emitter.warning(DATA_STAGE, warning)
+    emitter.finished(DATA_STAGE, f"{health.clips} clips", clips=health.clips, by_label=health.by_label)
+    recipe = api.load_train_recipe(parsed.recipe or parsed.kind, parsed.override_list(), parsed.kind)
+    trained = api.train(recipe, home=home, emitter=emitter)
+    path = trained.artifact.path
+    if parsed.evaluate:
+        api.evaluate(path, home=home, emitter=emitter)
+    exported = [str(api.export(path, fmt, home=home, emitter=emitter)) for fmt in parsed.exports]
+    return {
+        "model_id": trained.artifact.model_id,
+        "path": str(path),
+        "best_score": trained.best_score,
+        "resumed_from_step": trained.resumed_from_step,
+        "exports": exported,
+    }
