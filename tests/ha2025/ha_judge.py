@@ -64,18 +64,16 @@ class Judge:
         self.log = folder / "judge.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        """The command line and the extra environment that start this Judge."""
+        cmd = [required("WAKESMITH_JUDGE_PYTHON"), "-m", "wakesmith.cli.main", "judge"]
+        return [*cmd, "--config", str(self.config)], {}
+
     def start(self) -> None:
-        cmd = [
-            required("WAKESMITH_JUDGE_PYTHON"),
-            "-m",
-            "wakesmith.cli.main",
-            "judge",
-            "--config",
-            str(self.config),
-        ]
+        cmd, env = self.command()
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"}
+                cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1", **env}
             )
         deadline = time.monotonic() + STARTUP_S
         with _sockets():
@@ -155,3 +153,39 @@ async def send_trigger(port: int, audio: bytes, satellite: str) -> Event:
                     return event
     finally:
         await client.disconnect()
+
+
+class AddonJudge(Judge):
+    """``wakesmith judge-addon`` as the add-on's /run.sh starts it: an ``options.json`` with an empty
+    token (generated into ``data/``), a stand-in Supervisor (``tests/judge/fake_supervisor.py``) that
+    receives the announcements."""
+
+    def __init__(self, folder: Path, fixture: dict[str, str], supervisor: Any) -> None:
+        super().__init__(folder, fixture)
+        self.supervisor = supervisor
+        self.data = folder / "data"
+        self.data.mkdir(exist_ok=True)
+        self.options = folder / "options.json"
+        self.options.write_text(
+            json.dumps(
+                {
+                    "models": [{"path": str(self.model), "name": MODEL, "preset": "default"}],
+                    "threads": 1,
+                    "http_token": "",
+                    "http_token_required": True,
+                    "satellites": [],
+                    "mqtt": {"host": "", "port": 1883, "username": "", "password": "", "discovery": True},
+                    "capture": {"folder": str(self.captures), "quota_mb": 50, "keep_accepted": False},
+                }
+            )
+        )
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        cmd = [required("WAKESMITH_JUDGE_PYTHON"), "-m", "wakesmith.cli.main", "judge-addon"]
+        cmd += ["--options", str(self.options), "--data", str(self.data), "--supervisor", self.supervisor.url]
+        cmd += ["--port", str(self.port), "--http-port", str(self.http_port), "--hostname", "127.0.0.1"]
+        return cmd, {"SUPERVISOR_TOKEN": self.supervisor.token}
+
+    @property
+    def token(self) -> str:
+        return (self.data / "http_token").read_text().strip()
