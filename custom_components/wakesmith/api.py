@@ -132,10 +132,14 @@ class JudgeClient:
             raise JudgeConnectionError(f"The Judge's event stream broke: {err!r}") from err
 
 
-async def post_json(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST to a trainer (its API is not part of this repository yet; see the ``retrain`` action)."""
+async def post_json(
+    session: aiohttp.ClientSession, url: str, body: dict[str, Any], *, token: str = ""
+) -> dict[str, Any]:
+    """POST JSON to the trainer studio (``wakesmith serve``; a bearer token when it has one)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
     try:
-        async with session.post(url, json=body, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as r:
+        async with session.post(url, json=body, headers=headers, timeout=timeout) as r:
             if r.status >= 400:
                 raise JudgeRequestError(r.status, (await r.text())[:200])
             data = await r.json(content_type=None)

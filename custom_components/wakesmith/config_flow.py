@@ -23,6 +23,7 @@ from .const import (
     CONF_HTTP_PORT,
     CONF_PRESETS,
     CONF_TOKEN,
+    CONF_TRAINER_TOKEN,
     CONF_TRAINER_URL,
     DEFAULT_HTTP_PORT,
     DEFAULT_PORT,
@@ -53,6 +54,7 @@ def _schema(defaults: dict[str, Any]) -> vol.Schema:
             ): PORT_SELECTOR,
             vol.Optional(CONF_TOKEN, default=defaults.get(CONF_TOKEN, "")): TOKEN_SELECTOR,
             vol.Optional(CONF_TRAINER_URL, default=defaults.get(CONF_TRAINER_URL, "")): URL_SELECTOR,
+            vol.Optional(CONF_TRAINER_TOKEN, default=defaults.get(CONF_TRAINER_TOKEN, "")): TOKEN_SELECTOR,
         }
     )
 
@@ -125,6 +127,7 @@ class WakesmithConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_HTTP_PORT: http_port,
             CONF_TOKEN: str(config.get("token") or ""),
             CONF_TRAINER_URL: "",
+            CONF_TRAINER_TOKEN: "",
         }
         await self.async_set_unique_id(discovery_info.uuid)
         self._abort_if_unique_id_configured(

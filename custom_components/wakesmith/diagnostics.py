@@ -1,4 +1,4 @@
-"""Diagnostics: the entry (token and trainer URL redacted), the Judge's info and satellites."""
+"""Diagnostics: the entry (tokens and trainer URL redacted), the Judge's info and satellites."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from . import WakesmithConfigEntry
-from .const import CONF_TOKEN, CONF_TRAINER_URL
+from .const import CONF_TOKEN, CONF_TRAINER_TOKEN, CONF_TRAINER_URL
 
-TO_REDACT = {CONF_TOKEN, CONF_TRAINER_URL}
+TO_REDACT = {CONF_TOKEN, CONF_TRAINER_TOKEN, CONF_TRAINER_URL}
 
 
 async def async_get_config_entry_diagnostics(

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
@@ -17,10 +18,13 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from .api import JudgeError, post_json
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_DATASET,
+    ATTR_KIND,
     ATTR_MODEL,
     ATTR_PATH,
     ATTR_SATELLITE,
     ATTR_VERDICT_ID,
+    CONF_TRAINER_TOKEN,
     CONF_TRAINER_URL,
     DOMAIN,
     SENTRY_FOLDER,
@@ -49,7 +53,13 @@ INSTALL_SCHEMA = vol.Schema(
         vol.Optional(ATTR_MODEL): cv.string,
     }
 )
-RETRAIN_SCHEMA = vol.Schema({vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string})
+RETRAIN_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_DATASET): cv.string,
+        vol.Optional(ATTR_KIND): vol.In(("judge", "sentry")),
+    }
+)
 
 
 def _entry(hass: HomeAssistant, call: ServiceCall) -> ConfigEntry[WakesmithData]:
@@ -105,11 +115,16 @@ def async_setup_services(hass: HomeAssistant) -> None:
         url = str(entry.data.get(CONF_TRAINER_URL) or "").rstrip("/")
         if not url:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_trainer")
-        hard_negatives = entry.runtime_data.coordinator.data.hard_negatives
+        # The trainer studio's POST /api/retrain (training/wakesmith/server/routes/retrain.py): it imports
+        # the Judge's captured hard negatives from its capture folder, then queues a training job.
+        body: dict[str, Any] = {"hard_negatives": entry.runtime_data.coordinator.data.hard_negatives}
+        if call.data.get(ATTR_DATASET):
+            body["dataset_id"] = call.data[ATTR_DATASET]
+        if call.data.get(ATTR_KIND):
+            body["kind"] = call.data[ATTR_KIND]
+        token = str(entry.data.get(CONF_TRAINER_TOKEN) or "")
         try:
-            return await post_json(
-                async_get_clientsession(hass), f"{url}/api/retrain", {"hard_negatives": hard_negatives}
-            )
+            return await post_json(async_get_clientsession(hass), f"{url}/api/retrain", body, token=token)
         except JudgeError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,

@@ -189,3 +189,54 @@ class AddonJudge(Judge):
     @property
     def token(self) -> str:
         return (self.data / "http_token").read_text().strip()
+
+
+class Studio:
+    """``wakesmith serve`` (the trainer studio) from the Judge's environment, without its worker: the
+    retrain action's requests are queued as jobs, which is what the integration is answerable for."""
+
+    TOKEN = "studio-test-token-0123456789"
+
+    def __init__(self, folder: Path, captures: Path) -> None:
+        self.port = free_port()
+        self.log = folder / "studio.log"
+        cmd = [required("WAKESMITH_JUDGE_PYTHON"), "-m", "wakesmith.cli.main", "serve"]
+        cmd += ["--home", str(folder / "home"), "--port", str(self.port), "--token", self.TOKEN]
+        cmd += ["--captures-folder", str(captures), "--no-worker"]
+        captures.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            try:
+                self.call("GET", "/api/datasets")
+                return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"The studio did not start:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.TOKEN}", "Content-Type": "application/json"},
+        )
+        with _sockets(), urllib.request.urlopen(request, timeout=10) as r:
+            return json.loads(r.read())
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from custom_components.wakesmith import diagnostics
-from ha_judge import TOKEN, Judge, free_port, pcm, send_trigger
+from ha_judge import TOKEN, Judge, Studio, free_port, pcm, send_trigger
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -252,7 +251,7 @@ async def test_install_sentry_into_custom_wake_words(
 
 
 async def test_retrain_without_a_trainer_says_so(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    with pytest.raises(ServiceValidationError, match="no trainer service yet"):
+    with pytest.raises(ServiceValidationError, match="No trainer URL is configured"):
         await hass.services.async_call(DOMAIN, "retrain", {}, blocking=True)
 
 
@@ -321,27 +320,32 @@ async def test_report_by_display_name(
     assert device is not None and device.name == name
 
 
-async def test_retrain_asks_the_configured_trainer(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    received: list[dict[str, Any]] = []
-
-    async def retrain(request: web.Request) -> web.Response:
-        received.append(await request.json())
-        return web.json_response({"job": "retrain-1"})
-
-    app = web.Application()
-    app.router.add_post("/api/retrain", retrain)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+async def test_retrain_queues_a_job_in_the_trainer_studio(
+    hass: HomeAssistant, entry: MockConfigEntry, judge: Judge, tmp_path: Path
+) -> None:
+    """Against a real ``wakesmith serve``: the job is queued with the Judge's capture folder."""
+    studio = await hass.async_add_executor_job(Studio, tmp_path, judge.captures)
     try:
-        hass.config_entries.async_update_entry(
-            entry, data={**entry.data, "trainer_url": f"http://127.0.0.1:{port}/"}
+        await hass.async_add_executor_job(
+            studio.call, "POST", "/api/datasets", {"name": "hey_katya", "phrase": "hey katya"}
         )
-        result = await hass.services.async_call(DOMAIN, "retrain", {}, blocking=True, return_response=True)
-        assert result == {"job": "retrain-1"}
-        assert received == [{"hard_negatives": entry.runtime_data.coordinator.data.hard_negatives}]
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "trainer_url": f"{studio.url}/", "trainer_token": "wrong"}
+        )
+        with pytest.raises(HomeAssistantError, match=r"trainer did not take.*401"):
+            await hass.services.async_call(DOMAIN, "retrain", {"dataset": "hey_katya"}, blocking=True)
+        hass.config_entries.async_update_entry(entry, data={**entry.data, "trainer_token": Studio.TOKEN})
+        with pytest.raises(HomeAssistantError, match="trainer did not take"):  # no current model yet
+            await hass.services.async_call(DOMAIN, "retrain", {}, blocking=True)
+
+        result = await hass.services.async_call(
+            DOMAIN, "retrain", {"dataset": "hey_katya"}, blocking=True, return_response=True
+        )
+        assert result is not None and result["dataset_id"] == "hey_katya"
+        assert result["hard_negatives_folder"] == str(judge.captures)
+        job = await hass.async_add_executor_job(studio.call, "GET", f"/api/jobs/{result['job_id']}")
+        assert job["kind"] == "retrain" and job["state"] == "queued", job
     finally:
-        await runner.cleanup()
-    with pytest.raises(HomeAssistantError, match="trainer did not take"):
-        await hass.services.async_call(DOMAIN, "retrain", {}, blocking=True)
+        await hass.async_add_executor_job(studio.stop)
+    with pytest.raises(HomeAssistantError, match="trainer did not take"):  # the studio is gone
+        await hass.services.async_call(DOMAIN, "retrain", {"dataset": "hey_katya"}, blocking=True)
