@@ -16,6 +16,7 @@ from rich.table import Table
 from wakesmith import api
 from wakesmith.cli import judge as judge_cli
 from wakesmith.cli import satellite as satellite_cli
+from wakesmith.cli import serve as serve_cli
 from wakesmith.cli.progress import RichProgress
 from wakesmith.config import SynthConfig, validate
 from wakesmith.errors import ConfigError, WakesmithError
@@ -273,6 +274,7 @@ def dataset_split(dataset: DatasetArg, home: HomeOpt = None) -> None:
 app.command("judge")(judge_cli.judge)
 app.command("judge-addon")(judge_cli.judge_addon)
 app.command("satellite")(satellite_cli.satellite)
+serve_cli.register(app)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,151 @@
+"""Training requests, jobs, logs, the status socket, models and /metrics, with a real worker (a thread
+running :func:`run_worker` over the same home) and a real tiny training."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tiny_data import DATASET, FAST, audio_bytes, tone
+
+from wakesmith.audio.io import write_wav
+from wakesmith.home import Home
+from wakesmith.jobs.worker import run_worker
+
+WAIT_S = 120.0
+
+
+@pytest.fixture
+def worker(model_home: Home) -> Iterator[None]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(model_home,), kwargs={"stop": stop}, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(60)
+
+
+def _captures(folder: Path, n: int) -> Path:
+    """A Judge capture folder: ``rejected/<stamp>_<satellite>_<n>.wav`` + its JSON side file."""
+    (folder / "rejected").mkdir(parents=True)
+    for i in range(n):
+        wav = folder / "rejected" / f"20261201-120000_kitchen_{i}.wav"
+        write_wav(wav, tone(650, 5000 + i))
+        wav.with_suffix(".json").write_text(json.dumps({"satellite": "kitchen", "score": 0.2}))
+    return folder
+
+
+def test_training_requests_are_checked_before_they_are_queued(client: TestClient) -> None:
+    bad_key = client.post(
+        "/api/train", json={"dataset_id": "hk", "kind": "sentry", "overrides": {"train.epoch": 3}}
+    )
+    assert bad_key.status_code == 422
+    assert "train.epoch" in bad_key.json()["detail"] and "epochs" in bad_key.json()["detail"]  # a suggestion
+    wrong_role = client.post("/api/train", json={"dataset_id": "hk", "kind": "judge", "recipe": "tiny"})
+    assert wrong_role.status_code == 422 and "trains a sentry, not a judge" in wrong_role.json()["detail"]
+    assert client.post("/api/train", json={"dataset_id": "hk", "kind": "teacher"}).status_code == 422
+    assert client.get("/api/jobs").json() == []
+
+
+def test_a_queued_job_is_listed_tailed_and_cancelled(client: TestClient) -> None:
+    r = client.post("/api/train", json={"dataset_id": "hk", "kind": "sentry", "recipe": "tiny"})
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert (job["state"], job["progress"], job["eta_s"], job["user"]) == ("queued", None, None, "token")
+    assert [j["id"] for j in client.get("/api/jobs").json()] == [job_id]
+    assert client.get(f"/api/jobs/{job_id}/logs").text == ""
+    assert client.post(f"/api/jobs/{job_id}/cancel").json()["state"] == "cancelled"
+    again = client.post(f"/api/jobs/{job_id}/cancel")
+    assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
+    assert client.get("/api/jobs/nope").status_code == 404
+    assert client.get(f"/api/jobs/{job_id}/logs", params={"follow": 1}).text == "-- cancelled\n"
+    assert [a["action"] for a in client.get("/api/audit").json()] == ["cancel", "train"]
+
+
+def test_retrain_imports_captures_and_the_socket_sees_every_stage(
+    model_home: Home, client: TestClient, worker: None, tmp_path: Path
+) -> None:
+    captures = _captures(tmp_path / "captures", 3)
+    no_dataset = client.post("/api/retrain", json={"hard_negatives": 3})
+    assert no_dataset.status_code == 422 and "no current judge model" in no_dataset.json()["detail"]
+    messages: list[dict[str, Any]] = []
+    with client.websocket_connect("/api/status") as ws:
+        body = {
+            "dataset_id": DATASET,
+            "hard_negatives_folder": str(captures),
+            "kind": "sentry",
+            "recipe": "tiny",
+            "overrides": FAST,
+            "evaluate": False,
+            "hard_negatives": 3,
+        }
+        r = client.post("/api/retrain", json=body)
+        assert r.status_code == 202, r.text
+        assert r.json()["dataset_id"] == DATASET and r.json()["hard_negatives_folder"] == str(captures)
+        job_id = r.json()["job_id"]
+        client.post(
+            f"/api/datasets/{DATASET}/recordings",
+            files={"audio": ("a.wav", audio_bytes(seed=9))},
+            data={"label": "positive", "speaker": "s1"},
+        )
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            message = ws.receive_json()
+            messages.append(message)
+            if message["topic"] == "job" and (message["event"]["name"], message["event"]["stage"]) == (
+                "artifact_saved",
+                "save",
+            ):
+                break  # the job's last event: the model is saved
+        assert time.monotonic() < deadline, "no end of the job on the socket"
+    job_events = [m for m in messages if m["topic"] == "job" and m["job_id"] == job_id]
+    starts = [m["event"]["stage"] for m in job_events if m["event"]["name"] == "stage_started"]
+    assert starts[:2] == ["data", "train"]
+    assert any(
+        m["event"]["name"] == "metric" and "hard_negatives_imported" in m["event"]["data"] for m in job_events
+    )
+    assert all({"progress", "eta_s", "state"} <= set(m) for m in job_events)
+    assert any(m["topic"] == "dataset" and m["event"]["message"] == "recording_added" for m in messages)
+    telemetry = next(m for m in messages if m["topic"] == "telemetry")["event"]
+    assert telemetry["name"] == "metric" and {"load_1m", "cpus", "gpus"} <= set(telemetry["data"])
+
+    deadline = time.monotonic() + 30
+    while client.get(f"/api/jobs/{job_id}").json()["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    job = client.get(f"/api/jobs/{job_id}").json()
+    assert job["state"] == "succeeded", job["error"]
+    health = client.get(f"/api/datasets/{DATASET}").json()["health"]
+    assert health["by_label"]["hard_negative"] == 3
+    logs = client.get(f"/api/jobs/{job_id}/logs", params={"lines": 5}).text.splitlines()
+    assert len(logs) == 5 and "artifact_saved save" in logs[-1]
+    followed = client.get(f"/api/jobs/{job_id}/logs", params={"follow": 1, "lines": 1}).text
+    assert followed.endswith("-- succeeded\n")
+
+    model_id = job["result"]["model_id"]
+    listed = {m["id"]: m for m in client.get("/api/models").json()}
+    assert (
+        len(listed) == 2 and listed[model_id]["role"] == "sentry" and listed[model_id]["dataset"] == DATASET
+    )
+    detail = client.get(f"/api/models/{model_id}").json()
+    assert detail["metadata"]["model_id"] == model_id and detail["report"] is None
+    assert "model.onnx" in detail["files"]
+    assert client.get("/api/models/nope").status_code == 404
+    download = client.get(f"/api/models/{model_id}/download")
+    assert download.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(download.content)).namelist()
+    assert f"{model_id}/metadata.json" in names and f"{model_id}/model.onnx" in names
+
+    metrics = client.get("/metrics").text
+    assert 'wakesmith_studio_jobs{state="succeeded"} 1.0' in metrics
+    assert 'wakesmith_studio_job_duration_seconds_count{kind="retrain"} 1.0' in metrics
+    assert f'wakesmith_studio_dataset_clips{{dataset="{DATASET}"}} 144.0' in metrics
+    assert client.get("/api/audit", params={"action": "retrain"}).json()[0]["detail"]["hard_negatives"] == 3
