@@ -113,6 +113,7 @@ class Judge:
             "http_port": self.http_port,
             "token": TOKEN,
             "trainer_url": "",
+            "trainer_token": "",
         }
 
 

@@ -153,7 +153,7 @@ def test_config_flow_steps_errors_and_aborts_have_strings() -> None:
     errors = set(re.findall(r'"base": "(\w+)"', (COMPONENT / "config_flow.py").read_text()))
     assert errors == set(config["error"]) == {"cannot_connect", "invalid_auth"}
     for step in ("user", "reconfigure"):
-        fields = {"host", "port", "http_port", "token", "trainer_url"}
+        fields = {"host", "port", "http_port", "token", "trainer_url", "trainer_token"}
         assert set(config["step"][step]["data"]) == fields == set(config["step"][step]["data_description"])
     assert {"user", "hassio", "hassio_confirm", "reconfigure", "reauth", "reauth_confirm"} <= {
         f.name.removeprefix("async_step_")
