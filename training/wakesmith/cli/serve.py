@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -125,6 +127,12 @@ def serve(
         raise typer.Exit(2) from None
     stop = threading.Event()
     supervisor = None
+
+    def _terminate(signum: int, _frame: object) -> None:
+        # uvicorn re-raises the SIGTERM it caught once it has shut down; ending here runs the clean-up
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _terminate)
     if settings.spawn_worker:
         argv = [
             sys.executable,
@@ -135,6 +143,8 @@ def serve(
             str(settings.resolved_home().root),
             "--device",
             settings.device,
+            "--parent",
+            str(os.getpid()),
         ] + (["--json-logs"] if settings.json_logs else [])
         supervisor = threading.Thread(
             target=_supervise, args=(argv, stop), name="worker-supervisor", daemon=True
@@ -152,12 +162,11 @@ def worker(
     home: Annotated[Path | None, typer.Option(help="Data home (default $WAKESMITH_HOME).")] = None,
     device: Annotated[str, typer.Option(help="The device whose jobs it claims.")] = "cpu",
     once: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+    parent: Annotated[int | None, typer.Option(help="Stop when this process (serve) is gone.")] = None,
     json_logs: Annotated[bool, typer.Option("--json-logs", help="Log JSON lines.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run queued jobs (training, synthesis, retraining) one at a time, resuming any whose worker died."""
-    import signal
-
     from wakesmith.home import Home
     from wakesmith.jobs.worker import run_worker
 
@@ -165,7 +174,7 @@ def worker(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish at the next poll; a running job is requeued
     started = time.monotonic()
-    ran = run_worker(Home.resolve(home), device=device, once=once, stop=stop)
+    ran = run_worker(Home.resolve(home), device=device, once=once, stop=stop, parent=parent)
     log.info("worker ran %d jobs in %.0f s", ran, time.monotonic() - started)
 
 

@@ -98,9 +98,15 @@ def run_job(queue: JobQueue, job: Job, home: Home) -> Job:
 
 
 def run_worker(
-    home: Home, *, device: str = "cpu", once: bool = False, stop: threading.Event | None = None
+    home: Home,
+    *,
+    device: str = "cpu",
+    once: bool = False,
+    stop: threading.Event | None = None,
+    parent: int | None = None,
 ) -> int:
-    """Claim and run jobs until ``stop`` is set (or, with ``once``, until the queue is empty).
+    """Claim and run jobs until ``stop`` is set (or, with ``once``, until the queue is empty, or, with
+    ``parent``, until that process is no longer this one's parent: ``serve`` died).
 
     Returns how many jobs it ran.
     """
@@ -108,6 +114,9 @@ def run_worker(
     ran = 0
     log.info("worker %d serving %s on %s", os.getpid(), home.root, device)
     while not stop.is_set():
+        if parent is not None and os.getppid() != parent:
+            log.info("worker %d: its parent %d is gone; stopping", os.getpid(), parent)
+            break
         job = queue.claim(device)
         if job is None:
             if once:
