@@ -115,3 +115,32 @@ def test_an_oversized_body_is_refused_before_it_is_read(make_client: MakeClient)
     assert client.get("/api/datasets").json() == []
     metrics = client.get("/metrics").text
     assert 'wakesmith_studio_refused_total{kind="http_size"} 1.0' in metrics
+
+
+def test_a_body_without_a_length_is_counted_and_cut_off_at_the_limit(make_client: MakeClient) -> None:
+    client = make_client(limits={"max_body_bytes": 64 * 1024})
+
+    def body():  # type: ignore[no-untyped-def]
+        for _ in range(50):  # 50 × 16 KiB, chunked: no Content-Length to refuse it by
+            yield b"\0" * 16384
+
+    r = client.post(
+        "/api/datasets/hk/synthesize", content=body(), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413 and "limited to 65536 bytes" in r.json()["detail"]
+    assert 'wakesmith_studio_refused_total{kind="http_size"} 1.0' in client.get("/metrics").text
+
+
+def test_one_recording_is_shown_and_synthesis_is_queued_as_a_job(client: TestClient) -> None:
+    clip = _upload(client, "hk", audio_bytes(1.0, seed=4), speaker="cleo").json()
+    shown = client.get(f"/api/recordings/{clip['id']}").json()
+    assert (shown["id"], shown["speaker"], shown["source"]) == (clip["id"], "cleo", "recording")
+    assert client.get("/api/recordings/nope").status_code == 404
+
+    r = client.post("/api/datasets/hk/synthesize", json={"phrase": "hey katya", "positives": 10})
+    assert r.status_code == 201, r.text
+    job = client.get(f"/api/jobs/{r.json()['job_id']}").json()
+    assert (job["kind"], job["state"]) == ("synthesize", "queued")
+    assert job["spec"]["dataset_id"] == "hk" and job["spec"]["synth"]["positives"] == 10
+    bad = client.post("/api/datasets/hk/synthesize", json={"phrase": "hey katya", "positive": 10})
+    assert bad.status_code == 422 and "positive" in bad.text

@@ -104,3 +104,18 @@ def test_the_worker_stops_when_serve_is_killed(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_json_logs_are_one_object_per_line() -> None:
+    import json
+    import logging
+
+    from wakesmith.cli.serve import JsonFormatter
+
+    record = logging.LogRecord("wakesmith.serve", logging.WARNING, __file__, 1, "worker %d ended", (7,), None)
+    entry = json.loads(JsonFormatter().format(record))
+    assert (entry["level"], entry["logger"], entry["message"]) == (
+        "WARNING",
+        "wakesmith.serve",
+        "worker 7 ended",
+    )
