@@ -1,0 +1,142 @@
+// Trained models with their report figures (EER, each operating point's threshold, FA/h and recall),
+// a download, and Deploy: to a Judge (its URL, token and served model name) or to an ESPHome
+// custom_wake_words folder.
+
+import { api, call, fetchBlob, type Deploy, type Model, type ModelDetail } from "../api/client";
+import { fill, h, notify } from "../dom";
+
+interface OperatingPoint {
+  name: string;
+  threshold: number;
+  fa_per_hour: number;
+  recall: number;
+}
+interface Report {
+  eer?: number;
+  positives?: number;
+  operating_points?: OperatingPoint[];
+}
+
+export function renderModels(app: HTMLElement, deployId: string): () => void {
+  const table = h("table", { "aria-label": "Models" });
+  const deploy = h("div", {});
+  fill(app, h("h2", {}, "Models"), deploy, table);
+  void load(table, deploy, deployId);
+  return () => undefined;
+}
+
+async function load(table: HTMLElement, deployBox: HTMLElement, deployId: string): Promise<void> {
+  try {
+    const models = await call(api.GET("/api/models"));
+    const details = await Promise.all(models.map((m) => call(api.GET("/api/models/{model_id}", { params: { path: { model_id: m.id } } }))));
+    const open = (id: string) => fill(deployBox, deployForm(id));
+    fill(
+      table,
+      h("thead", {}, h("tr", {}, ["Model", "Role", "Phrase", "Dataset", "Created", "Report", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, models.length ? models.map((m, i) => row(m, details[i], open)) : h("tr", {}, h("td", { colspan: 7 }, "No models yet: train one from a wake word's page."))),
+    );
+    if (deployId) open(deployId);
+  } catch (err) {
+    notify((err as Error).message, "error");
+  }
+}
+
+function row(m: Model, d: ModelDetail, openDeploy: (id: string) => void): HTMLElement {
+  const report = d.report as Report | null;
+  const figures = report
+    ? h(
+        "div",
+        {},
+        h("p", {}, `EER ${pct(report.eer)} · ${report.positives ?? "?"} positives`),
+        h("ul", { "aria-label": `Operating points of ${m.id}` }, (report.operating_points ?? []).map((p) =>
+          h("li", {}, `${p.name}: threshold ${p.threshold.toFixed(2)}, ${p.fa_per_hour.toFixed(2)} FA/h, recall ${pct(p.recall)}`),
+        )),
+      )
+    : h("span", { class: "muted" }, "not evaluated");
+  return h(
+    "tr",
+    { "aria-label": m.id },
+    h("th", { scope: "row" }, m.id, m.current ? h("span", { class: "badge" }, " current") : null),
+    h("td", {}, m.role),
+    h("td", {}, m.phrase),
+    h("td", {}, m.dataset),
+    h("td", {}, m.created),
+    h("td", {}, figures),
+    h(
+      "td",
+      {},
+      h("button", { type: "button", onclick: () => openDeploy(m.id), "aria-label": `Deploy ${m.id}` }, "Deploy"),
+      h("button", { type: "button", onclick: () => void download(m.id), "aria-label": `Download ${m.id}` }, "Download"),
+    ),
+  );
+}
+
+function pct(v: number | undefined): string {
+  return v === undefined ? "?" : `${(100 * v).toFixed(1)} %`;
+}
+
+async function download(id: string): Promise<void> {
+  try {
+    const blob = await fetchBlob(`/api/models/${encodeURIComponent(id)}/download`);
+    const a = h("a", { href: URL.createObjectURL(blob), download: `${id}.zip` });
+    a.click();
+    URL.revokeObjectURL(a.href);
+  } catch (err) {
+    notify((err as Error).message, "error");
+  }
+}
+
+function deployForm(modelId: string): HTMLElement {
+  const kind = h("select", { id: "deploy-kind" }, h("option", { value: "judge" }, "a Judge"), h("option", { value: "custom_wake_words" }, "an ESPHome custom_wake_words folder"));
+  const url = h("input", { id: "deploy-url", type: "url", placeholder: "http://judge:10401" });
+  const judgeToken = h("input", { id: "deploy-token", type: "password" });
+  const name = h("input", { id: "deploy-name", placeholder: "hey_katya" });
+  const folder = h("input", { id: "deploy-folder", placeholder: "/config/esphome/custom_wake_words", hidden: true });
+  const judgeFields = h("div", {}, h("label", { for: "deploy-url" }, "Judge URL"), url, h("label", { for: "deploy-token" }, "Judge token"), judgeToken, h("label", { for: "deploy-name" }, "Served model name"), name);
+  const folderFields = h("div", { hidden: true }, h("label", { for: "deploy-folder" }, "Folder"), folder);
+  folder.hidden = false;
+  kind.addEventListener("change", () => {
+    judgeFields.hidden = kind.value !== "judge";
+    folderFields.hidden = kind.value === "judge";
+  });
+  const result = h("div", { role: "status", "aria-label": "Deploy result" });
+  const submit = h("button", { type: "submit" }, "Deploy now");
+  return h(
+    "form",
+    {
+      class: "panel",
+      "aria-labelledby": "deploy-heading",
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        submit.disabled = true;
+        const target =
+          kind.value === "judge"
+            ? { kind: "judge" as const, url: url.value.trim(), token: judgeToken.value, name: name.value.trim() }
+            : { kind: "custom_wake_words" as const, folder: folder.value.trim() };
+        try {
+          const record = await call(api.POST("/api/deploy", { body: { model_id: modelId, targets: [target] } }));
+          showDeploy(result, record);
+        } catch (err) {
+          fill(result, h("p", { class: "warn" }, (err as Error).message));
+        } finally {
+          submit.disabled = false;
+        }
+      },
+    },
+    h("h3", { id: "deploy-heading" }, `Deploy ${modelId}`),
+    h("label", { for: "deploy-kind" }, "Deploy to"),
+    kind,
+    judgeFields,
+    folderFields,
+    submit,
+    result,
+  );
+}
+
+function showDeploy(box: HTMLElement, record: Deploy): void {
+  fill(
+    box,
+    h("p", { class: record.state === "succeeded" ? "ok" : "warn" }, `Deploy ${record.id}: ${record.state}`),
+    h("ul", {}, record.results.map((r) => h("li", {}, String((r as { message?: string }).message ?? JSON.stringify(r))))),
+  );
+}
