@@ -116,3 +116,30 @@ def test_a_job_whose_worker_is_killed_resumes_on_the_next_worker(
     assert done.attempts == 2
     assert done.result["resumed_from_step"] > 0
     assert any("resuming" in e.message for e in queue.events(job.id) if e.name == "warning")
+
+
+HARD_STOP = """
+import sys, time
+from wakesmith.home import Home
+from wakesmith.jobs import JobQueue, worker
+worker.HEARTBEAT_S, worker.CANCEL_GRACE_S = 0.05, 0.3
+queue = JobQueue(Home.resolve(sys.argv[1]))
+job = queue.claim("cpu")
+worker._Beat(queue, job)
+time.sleep(30)  # a job that emits no event: only ending the process stops it
+"""
+
+
+def test_a_job_that_ignores_its_cancel_flag_is_stopped_by_ending_its_worker(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path / "home")
+    queue = JobQueue(home)
+    job = queue.submit("train", {"dataset_id": DATASET})
+    queue.cancel(queue.submit("train", {"dataset_id": "other"}).id)  # a queued one: cancelled at once
+    proc = subprocess.Popen([sys.executable, "-c", HARD_STOP, str(home.root)])
+    deadline = time.monotonic() + 60
+    while queue.get(job.id).state != "running":
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    queue.cancel(job.id)
+    assert proc.wait(30) == 3  # EXIT_CANCELLED
+    assert queue.get(job.id).state == "cancelled"

@@ -70,3 +70,11 @@ def test_a_client_over_the_rate_limit_is_told_to_wait(make_client: MakeClient) -
     r = client.get("/api/datasets")
     assert r.status_code == 429 and r.headers["retry-after"] == "60"
     assert "at most 5 a minute" in r.json()["detail"]
+
+
+def test_a_standalone_app_without_a_token_is_refused(home: Home) -> None:
+    from wakesmith.errors import ConfigError
+    from wakesmith.server.app import create_app
+
+    with pytest.raises(ConfigError, match="needs a token"):
+        create_app(ServerSettings(home=home.root), token="")

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from wakesmith import __version__
-from wakesmith.errors import ArtifactError, AudioError, WakesmithError
+from wakesmith.errors import ArtifactError, AudioError, ConfigError, WakesmithError
 from wakesmith.jobs.queue import JobError
 from wakesmith.server.context import Studio
 from wakesmith.server.guard import StudioGuard
@@ -42,6 +42,8 @@ def create_app(settings: ServerSettings | None = None, *, token: str | None = No
     _add_errors(app)
     if token is None:
         token = settings.resolved_token()[0] if settings.mode == "standalone" else ""
+    if settings.mode == "standalone" and not token:
+        raise ConfigError("A standalone studio needs a token; give --token or let serve make one.")
     assert studio.refused is not None
     app.add_middleware(StudioGuard, settings=settings, token=token, refused=studio.refused)
     return app

@@ -69,7 +69,7 @@ async def status(websocket: WebSocket, studio: WsStudioDep) -> None:
             with contextlib.suppress(TimeoutError):
                 # wake early for hub messages; a client message (or close) is read here too
                 await asyncio.wait_for(websocket.receive_text(), POLL_S)
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, OSError):  # the client went away (uvicorn: ClientDisconnected)
         pass
     finally:
         studio.hub.unsubscribe(hub_queue)
