@@ -52,10 +52,14 @@ def test_training_requests_are_checked_before_they_are_queued(client: TestClient
     wrong_role = client.post("/api/train", json={"dataset_id": "hk", "kind": "judge", "recipe": "tiny"})
     assert wrong_role.status_code == 422 and "trains a sentry, not a judge" in wrong_role.json()["detail"]
     assert client.post("/api/train", json={"dataset_id": "hk", "kind": "teacher"}).status_code == 422
+    empty = client.post("/api/train", json={"dataset_id": "hk", "kind": "sentry", "recipe": "tiny"})
+    assert empty.status_code == 422 and "Dataset 'hk' has no clips" in empty.json()["detail"]
     assert client.get("/api/jobs").json() == []
 
 
 def test_a_queued_job_is_listed_tailed_and_cancelled(client: TestClient) -> None:
+    upload = {"audio": ("a.wav", audio_bytes())}
+    client.post("/api/datasets/hk/recordings", files=upload, data={"label": "positive"})
     r = client.post("/api/train", json={"dataset_id": "hk", "kind": "sentry", "recipe": "tiny"})
     assert r.status_code == 202, r.text
     job_id = r.json()["job_id"]
@@ -68,7 +72,7 @@ def test_a_queued_job_is_listed_tailed_and_cancelled(client: TestClient) -> None
     assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
     assert client.get("/api/jobs/nope").status_code == 404
     assert client.get(f"/api/jobs/{job_id}/logs", params={"follow": 1}).text == "-- cancelled\n"
-    assert [a["action"] for a in client.get("/api/audit").json()] == ["cancel", "train"]
+    assert [a["action"] for a in client.get("/api/audit").json()] == ["cancel", "train", "upload"]
 
 
 def test_retrain_imports_captures_and_the_socket_sees_every_stage(

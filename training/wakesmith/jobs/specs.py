@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from wakesmith import api
 from wakesmith.artifact import read_current, resolve_artifact
 from wakesmith.config import SynthConfig
+from wakesmith.data.schema import unknown_dataset
 from wakesmith.errors import ConfigError, DatasetError
 from wakesmith.events import Emitter
 from wakesmith.home import Home
@@ -81,6 +82,17 @@ def retrain_dataset(home: Home, kind: str, given: str) -> str:
             f"{kind} first."
         )
     return resolve_artifact(kind, home).metadata.dataset
+
+
+def check_spec(spec: TrainSpec, home: Home) -> None:
+    """Refuse a training request before it is queued: its recipe and overrides must validate and
+    train the asked role; a plain training's dataset must have clips (a retrain's may still be filled
+    by its import)."""
+    api.load_train_recipe(spec.recipe or spec.kind, spec.override_list(), spec.kind)
+    if not isinstance(spec, RetrainSpec):
+        known = api.datasets(home=home)
+        if not known.get(spec.dataset_id):
+            raise unknown_dataset(spec.dataset_id, list(known))
 
 
 def run_spec(kind: str, spec: dict[str, Any], home: Home, emitter: Emitter) -> dict[str, Any]:

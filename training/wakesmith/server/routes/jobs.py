@@ -15,8 +15,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from wakesmith import api
 from wakesmith.jobs.queue import FINAL, JobQueue, StoredEvent
+from wakesmith.jobs.specs import check_spec
 from wakesmith.server.deps import CurrentUser, StudioDep
 from wakesmith.server.schemas import JobCreated, JobPublic, TrainCreate
 
@@ -36,9 +36,10 @@ def log_line(event: StoredEvent) -> str:
 def train(body: TrainCreate, studio: StudioDep, user: CurrentUser) -> JobCreated:
     """Queue training of a sentry or judge: ``{dataset_id, kind, recipe?, overrides: {key: value}}``.
 
-    The recipe and overrides are validated now (a bad key is a 422 naming it), not in the worker.
+    The recipe, the overrides and the dataset are checked now (a bad key is a 422 naming it), not in
+    the worker.
     """
-    api.load_train_recipe(body.recipe or body.kind, body.override_list(), body.kind)
+    check_spec(body, studio.home)
     job = studio.queue.submit("train", body.model_dump(mode="json"), device=studio.settings.device, user=user)
     studio.records.audit(user, "train", body.dataset_id, job_id=job.id, kind=body.kind)
     return JobCreated(job_id=job.id)

@@ -33,9 +33,8 @@ from pathlib import Path
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from wakesmith import api
 from wakesmith.errors import DatasetError
-from wakesmith.jobs.specs import retrain_dataset
+from wakesmith.jobs.specs import check_spec, retrain_dataset
 from wakesmith.server.deps import CurrentUser, StudioDep
 from wakesmith.server.schemas import RetrainCreate
 
@@ -59,7 +58,7 @@ def retrain(studio: StudioDep, user: CurrentUser, body: RetrainCreate | None = N
         )
     dataset = retrain_dataset(studio.home, body.kind, body.dataset_id)
     spec = body.model_copy(update={"dataset_id": dataset, "hard_negatives_folder": folder})
-    api.load_train_recipe(spec.recipe or spec.kind, spec.override_list(), spec.kind)
+    check_spec(spec, studio.home)
     job = studio.queue.submit("retrain", spec.spec(), device=studio.settings.device, user=user)
     studio.records.audit(user, "retrain", dataset, job_id=job.id, hard_negatives=body.hard_negatives)
     return RetrainQueued(job_id=job.id, dataset_id=dataset, hard_negatives_folder=folder)
