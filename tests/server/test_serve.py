@@ -46,6 +46,7 @@ def test_serve_runs_the_app_and_a_worker_it_restarts(tmp_path: Path) -> None:
         assert log.read_text().count(token) == 1  # logged once, on the start that made it
         auth = {"Authorization": f"Bearer {token}"}
         assert httpx.get(f"{url}/api/jobs").status_code == 401
+        assert httpx.get(f"{url}/").headers["content-type"].startswith("text/html")  # the UI, no token
         body = {"dataset_id": "missing", "kind": "sentry", "recipe": "tiny"}
         job = httpx.post(f"{url}/api/retrain", json=body, headers=auth)  # fails in the worker: no clips
         assert job.status_code == 202, job.text

@@ -86,12 +86,13 @@ def serve(
     json_logs: Annotated[bool, typer.Option("--json-logs", help="Log JSON lines.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Serve the trainer studio's API (and run its jobs in a worker process)."""
+    """Serve the trainer studio: its API, its web UI (when built) and a worker process for its jobs."""
     import uvicorn
 
     from wakesmith.config import load_yaml_mapping, validate
     from wakesmith.server.app import create_app
     from wakesmith.server.settings import ServerSettings
+    from wakesmith.server.ui import UiNotBuiltError, mount_ui
 
     try:
         if config is not None:
@@ -122,6 +123,10 @@ def serve(
                     secret,
                 )
         app = create_app(settings, token=secret)
+        try:
+            mount_ui(app)
+        except UiNotBuiltError as exc:
+            log.warning("%s The API is served without it.", exc)
     except WakesmithError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

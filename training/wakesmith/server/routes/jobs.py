@@ -36,10 +36,9 @@ def log_line(event: StoredEvent) -> str:
 def train(body: TrainCreate, studio: StudioDep, user: CurrentUser) -> JobCreated:
     """Queue training of a sentry or judge: ``{dataset_id, kind, recipe?, overrides: {key: value}}``.
 
-    The recipe, the overrides and the dataset are checked now (a bad key is a 422 naming it), not in
-    the worker.
+    The recipe and overrides are validated now (a bad key is a 422 naming it), not in the worker.
     """
-    check_spec(body, studio.home)
+    check_spec(body, studio.home)  # also: a dataset without clips is a 422 now
     job = studio.queue.submit("train", body.model_dump(mode="json"), device=studio.settings.device, user=user)
     studio.records.audit(user, "train", body.dataset_id, job_id=job.id, kind=body.kind)
     return JobCreated(job_id=job.id)
