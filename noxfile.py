@@ -27,7 +27,7 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).parent
-nox.options.sessions = ["lint", "training", "runtime", "ha", "ha2025", "esphome", "cpp"]
+nox.options.sessions = ["lint", "training", "runtime", "web", "ha", "ha2025", "esphome", "cpp"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -93,6 +93,7 @@ def training(session: nox.Session) -> None:
         "--ignore=tests/ha2025",
         "--ignore=tests/esphome",
         "--ignore=tests/cpp",
+        "--ignore=tests/web",
         "--ignore=tests/synth/test_pico.py",
         *session.posargs,
         env=env,
@@ -103,6 +104,18 @@ def training(session: nox.Session) -> None:
 def runtime(session: nox.Session) -> None:
     session.install("-e", ".", "onnx", "pytest", "pytest-timeout", env=CONSTRAINTS)
     session.run("pytest", "tests/runtime_light", *session.posargs)
+
+
+@nox.session(python="3.11")
+def web(session: nox.Session) -> None:
+    """The studio's web UI: the committed bundle and OpenAPI schema, then Playwright specs in Debian's
+    Chromium (``scripts/system-deps.sh``; never ``playwright install``) against the real server and a
+    worker that trains the tiny recipe (hence ``train``). ``websockets`` gives uvicorn its WebSocket
+    support for ``/api/status``."""
+    session.install(
+        "-e", ".[train,server]", "playwright", "websockets", "pytest", "pytest-timeout", env=CONSTRAINTS
+    )
+    session.run("pytest", "tests/web", *session.posargs, env=_threads())
 
 
 HA_HARNESS = [

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages wakesmith needs: espeak-ng (synthetic speech), sox/ffmpeg (audio tools),
 # libsndfile (soundfile), wamerican (the word list phonetic confusables are drawn from),
-# mosquitto (MQTT broker for the Judge's telemetry tests), g++ (the ESPHome gate's C++ core tests).
+# mosquitto (MQTT broker for the Judge's telemetry tests), g++ (the ESPHome gate's C++ core tests),
+# chromium (the studio UI's Playwright specs, tests/web: Debian's browser, never `playwright install`).
 set -euo pipefail
-packages=(espeak-ng sox ffmpeg libsndfile1 wamerican mosquitto g++)
+packages=(espeak-ng sox ffmpeg libsndfile1 wamerican mosquitto g++ chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -30,6 +30,7 @@ interface Row {
 export class ClipTable {
   readonly element: HTMLElement;
   private rows: Row[] = [];
+  private lastKey = "";
   private readonly discarded = new Map<string, Row>();
   private sort: SortKey = "added";
   private descending = true;
@@ -60,6 +61,9 @@ export class ClipTable {
   }
 
   update(clips: Recording[]): void {
+    const key = JSON.stringify(clips);
+    if (key === this.lastKey) return; // a poll that found nothing new: keep the table (and its focus) as is
+    this.lastKey = key;
     this.rows = clips.map((clip, order) => ({ clip, order }));
     const live = new Set(clips.map((c) => c.id));
     for (const id of [...this.discarded.keys()]) if (live.has(id)) this.discarded.delete(id);

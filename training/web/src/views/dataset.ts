@@ -4,11 +4,13 @@
 import { api, call, type DatasetDetail, type Recording } from "../api/client";
 import { fill, h, minutes, notify } from "../dom";
 import { balance, counts } from "../rules";
-import { subscribe } from "../status";
+import { live, subscribe } from "../status";
 import { ClipTable } from "./clips";
 import { recorder } from "./recorder";
 import { TrainPanel } from "./train";
 import { uploader } from "./upload";
+
+const POLL_MS = 5000;
 
 export function renderDataset(app: HTMLElement, id: string): () => void {
   const summary = h("section", { "aria-labelledby": "health-heading", class: "panel" });
@@ -46,7 +48,12 @@ export function renderDataset(app: HTMLElement, id: string): () => void {
   void refresh();
   void train.loadJobs();
   let pending: number | undefined;
-  return subscribe((m) => {
+  // Without the status socket (a server without WebSocket support, a proxy that drops it) the page
+  // re-reads the dataset every few seconds instead.
+  const poll = window.setInterval(() => {
+    if (!live.connected) void refresh();
+  }, POLL_MS);
+  const unsubscribe = subscribe((m) => {
     if (m.topic === "dataset" && m.event.data.dataset === id) {
       window.clearTimeout(pending); // a burst of changes (a synthesis job) → one refresh
       pending = window.setTimeout(() => void refresh(), 300);
@@ -54,6 +61,10 @@ export function renderDataset(app: HTMLElement, id: string): () => void {
       train.onJobMessage(m);
     }
   });
+  return () => {
+    window.clearInterval(poll);
+    unsubscribe();
+  };
 }
 
 function drawSummary(box: HTMLElement, d: DatasetDetail): void {

@@ -1,0 +1,119 @@
+"""End-to-end fixtures: the real studio (``mount_ui(create_app(...))`` under uvicorn in a thread, a job
+worker thread over the same tmp home) and Debian's Chromium driven by Playwright with a fake microphone
+fed from an espeak-ng WAV."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from wakesmith.audio.io import read_audio, write_wav
+
+sys.path.insert(0, str(Path(__file__).parent))
+from e2e_support import CHROMIUM, CHROMIUM_ARGS, TOKEN, Studio
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+    import uvicorn
+
+    from wakesmith.server.app import create_app
+    from wakesmith.server.settings import ServerSettings
+    from wakesmith.server.ui import mount_ui
+
+    root = tmp_path_factory.mktemp("studio")
+    settings = ServerSettings.model_validate(
+        {
+            "home": root / "home",
+            "share_folder": root / "share",
+            # the specs seed a few hundred clips through the API within a minute
+            "limits": {"requests_per_minute": 100_000, "uploads_per_minute": 100_000},
+        }
+    )
+    app = create_app(settings, token=TOKEN)
+    mount_ui(app)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="studio", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the studio did not start"
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as client:
+        yield Studio(url, settings.resolved_home(), client)
+    server.should_exit = True
+    thread.join(15)
+
+
+@pytest.fixture
+def worker(studio: Studio) -> Iterator[None]:
+    """A job worker over the studio's home for one spec (the others leave their queued jobs queued)."""
+    from wakesmith.jobs.worker import run_worker
+
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker, args=(studio.home,), kwargs={"stop": stop}, name="worker", daemon=True
+    )
+    thread.start()
+    yield
+    stop.set()
+    thread.join(60)
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three seconds or so of espeak-ng speech as a 16 kHz mono WAV (the fake microphone's input)."""
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed (scripts/system-deps.sh installs it)")
+    folder = tmp_path_factory.mktemp("speech")
+    raw = folder / "raw.wav"
+    subprocess.run([espeak, "-w", str(raw), "hey wakesmith, turn on the kitchen lights"], check=True)
+    return write_wav(folder / "speech.wav", read_audio(raw))
+
+
+@pytest.fixture(scope="session")
+def browser(speech_wav: Path) -> Iterator[Any]:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"No Chromium at {CHROMIUM} (apt-get install chromium, or set WAKESMITH_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={speech_wav}"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, studio: Studio) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["microphone"], origin=studio.url)
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, f"errors in the page: {errors}"

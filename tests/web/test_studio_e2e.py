@@ -1,0 +1,215 @@
+"""The studio in a real browser: Playwright drives Debian's Chromium against the real server and job
+worker, with role and label selectors only (what a person, or a screen reader, sees).
+
+A screenshot of each page lands in ``$WAKESMITH_ARTIFACTS`` (default ``tests/web/artifacts/``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from e2e_support import Studio, as_wav_file, screenshot, tone
+from playwright.sync_api import expect
+
+from wakesmith.data.splits import DEFAULT_RATIOS, bucket, group_key, split_of
+
+pytestmark = pytest.mark.e2e
+
+FAST = {"train.epochs": 1, "train.samples_per_epoch": 32, "train.checkpoint_every_n_steps": 1}
+"""The tiny recipe cut to two steps: a real training job (features, Lightning, artifact, ONNX) in seconds."""
+TRAIN_WAIT_MS = 120_000
+
+
+def visit(page: Any, studio: Studio, fragment: str = "/") -> None:
+    page.goto(studio.page_url())  # #token=… : the page keeps the token and drops it from the address
+    expect(page.get_by_role("heading", name="Wake words")).to_be_visible()
+    if fragment != "/":
+        page.goto(f"{studio.url}/#{fragment}")
+
+
+def clips_table(page: Any) -> Any:
+    return page.get_by_role("table", name="Clips")
+
+
+def new_dataset(studio: Studio, name: str, phrase: str = "hey wakesmith") -> None:
+    r = studio.api.post("/api/datasets", json={"name": name, "phrase": phrase})
+    assert r.status_code == 201, r.text
+
+
+def test_a_wake_word_is_made_from_its_phrase(page: Any, studio: Studio) -> None:
+    visit(page, studio)
+    page.get_by_label("Wake phrase").fill("Hey Wakesmith")
+    page.get_by_label("Synthesize speech for it (espeak-ng voices)").uncheck()
+    page.get_by_role("button", name="Create wake word").click()
+    expect(page).to_have_url(re.compile(r"#/datasets/hey_wakesmith$"))
+    expect(page.get_by_role("heading", name="“Hey Wakesmith”")).to_be_visible()
+    expect(page.get_by_role("button", name="Train")).to_be_disabled()
+    expect(page.get_by_role("button", name="Train")).to_have_accessible_description(
+        "Needs 50 more positives (has 0 of 50) and 50 more negatives (has 0 of 50)."
+    )
+    screenshot(page, "dataset-new")
+    page.get_by_role("link", name="← All wake words").click()
+    card = page.get_by_role("listitem", name="Hey Wakesmith")
+    expect(card).to_contain_text("hey_wakesmith")
+    assert {"id": "hey_wakesmith", "phrase": "Hey Wakesmith", "clips": 0} in studio.api.get(
+        "/api/datasets"
+    ).json()
+    screenshot(page, "dashboard")
+
+
+def test_a_take_recorded_in_the_browser_becomes_a_clip(page: Any, studio: Studio) -> None:
+    new_dataset(studio, "recorded")
+    visit(page, studio, "/datasets/recorded")
+    page.get_by_label("Negative (other speech)").check()
+    page.get_by_label("Speaker", exact=True).fill("mic-tester")
+    page.get_by_role("button", name="Start recording").click()
+    expect(page.get_by_role("button", name="Stop recording")).to_be_enabled()
+    page.wait_for_function("document.getElementById('level').value > 0.05")  # the meter moves with the speech
+    page.wait_for_timeout(2000)
+    page.get_by_role("button", name="Stop recording").click()
+    expect(page.get_by_label("Recorded take")).to_be_visible()
+    page.get_by_role("button", name="Upload recording").click()
+    row = clips_table(page).get_by_role("row").filter(has_text="mic-tester")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("negative")
+    screenshot(page, "dataset-recorded")
+    (clip,) = studio.api.get("/api/recordings", params={"dataset": "recorded"}).json()
+    assert (clip["label"], clip["speaker"]) == ("negative", "mic-tester")
+    assert 1.5 < clip["duration_s"] < 4.0, clip
+    assert clip["rms_dbfs"] > -45, clip  # speech from the fake microphone, not silence
+    audio = studio.api.get(f"/api/recordings/{clip['id']}/audio")
+    assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
+
+
+def test_wav_files_are_uploaded_by_the_file_input(
+    page: Any, studio: Studio, speech_wav: Path, tmp_path: Path
+) -> None:
+    new_dataset(studio, "uploaded")
+    visit(page, studio, "/datasets/uploaded")
+    page.get_by_label("Label for uploaded files").select_option("background")
+    hum = as_wav_file(tone(120, 7, seconds=1.5), tmp_path / "hum.wav")
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("not a wav file")
+    page.get_by_label("Audio files to upload").set_input_files([str(speech_wav), str(hum), str(not_audio)])
+    uploads = page.get_by_role("list", name="Uploads")
+    expect(uploads).to_contain_text("hum.wav: added as background (1.50 s)")
+    expect(uploads).to_contain_text("notes.wav: refused")
+    expect(clips_table(page).locator("tbody tr")).to_have_count(2)
+    labels = sorted(
+        c["label"] for c in studio.api.get("/api/recordings", params={"dataset": "uploaded"}).json()
+    )
+    assert labels == ["background", "background"]
+
+
+def test_a_clip_is_discarded_restored_and_relabelled(page: Any, studio: Studio) -> None:
+    new_dataset(studio, "edited")
+    first = studio.upload("edited", tone(800, 1), "positive", "anna")
+    studio.upload("edited", tone(300, 2), "negative", "bob")
+    visit(page, studio, "/datasets/edited")
+    cid = first["id"]
+    row = clips_table(page).get_by_role("row").filter(has=page.get_by_label(f"Label of clip {cid}"))
+    row.get_by_role("button", name="Discard").click()
+    expect(row).to_contain_text("discarded")
+    assert studio.api.get(f"/api/recordings/{cid}").json()["deleted"] is True
+    expect(page.get_by_role("region", name="Dataset health")).to_contain_text("Discarded1")
+    screenshot(page, "dataset-discarded")
+    row.get_by_role("button", name="Restore").click()
+    expect(row.get_by_role("button", name="Discard")).to_be_visible()
+    assert studio.api.get(f"/api/recordings/{cid}").json()["deleted"] is False
+
+    page.get_by_label(f"Label of clip {cid}").select_option("hard_negative")
+    expect(page.get_by_role("status")).to_contain_text(f"Clip {cid} relabelled hard_negative.")
+    row.focus()
+    page.keyboard.press("b")  # keyboard labelling on a focused row
+    expect(page.get_by_label(f"Label of clip {cid}")).to_have_value("background")
+    assert studio.api.get(f"/api/recordings/{cid}").json()["label"] == "background"
+    page.get_by_role("button", name="Speaker").click()  # sort by speaker, ascending
+    expect(clips_table(page).locator("tbody tr").first).to_contain_text("anna")
+    page.get_by_role("button", name=f"Play clip {cid}").click()
+    page.wait_for_function(
+        "document.querySelector('audio[aria-label=\"Clip playback\"]').src.startsWith('blob:')"
+    )
+
+
+def _speakers(dataset: str, per_split: dict[str, int]) -> list[str]:
+    """Speaker names whose speaker-grouped split (a hash of dataset and speaker) is the one wanted, so
+    that every split holds both labels however the clips arrive."""
+    found: dict[str, list[str]] = {name: [] for name in per_split}
+    n = 0
+    while any(len(found[k]) < v for k, v in per_split.items()):
+        name = f"s{n}"
+        split = split_of(bucket(dataset, group_key("", name)), DEFAULT_RATIOS)
+        if len(found[split]) < per_split[split]:
+            found[split].append(name)
+        n += 1
+    return [name for names in found.values() for name in names]
+
+
+def _seed_training_clips(studio: Studio, dataset: str, speakers: list[str], positives: int) -> None:
+    """Three negatives (a 300 Hz burst) and one background per speaker; positives (800 Hz) over them all."""
+    for i, spk in enumerate(speakers):
+        for k in range(3):
+            studio.upload(dataset, tone(300, 1000 + i * 10 + k), "negative", spk)
+        noise = (0.01 * np.random.default_rng(i).standard_normal(32_000)).astype(np.float32)
+        studio.upload(dataset, noise, "background", spk)
+    for n in range(positives):
+        studio.upload(dataset, tone(800, n), "positive", speakers[n % len(speakers)])
+
+
+def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
+    page: Any, studio: Studio, worker: None, tmp_path: Path
+) -> None:
+    new_dataset(studio, "trained")
+    speakers = _speakers("trained", {"train": 16, "val": 2, "test": 2})
+    _seed_training_clips(studio, "trained", speakers, positives=49)
+    visit(page, studio, "/datasets/trained")
+    train = page.get_by_role("button", name="Train")
+    expect(train).to_be_disabled()
+    expect(train).to_have_accessible_description("Needs 1 more positives (has 49 of 50).")
+    screenshot(page, "train-disabled")
+
+    for n in range(49, 60):  # the status socket tells the page; it re-reads the dataset
+        studio.upload("trained", tone(800, n), "positive", speakers[n % len(speakers)])
+    expect(train).to_be_enabled()
+    expect(train).to_have_accessible_description("Ready to train.")
+
+    page.get_by_text("Advanced").click()
+    page.get_by_label("Recipe").fill("tiny")
+    page.get_by_label("Overrides (JSON)").fill(json.dumps(FAST))
+    page.get_by_label("Calibrate thresholds after training").uncheck()
+    train.click()
+    jobs = page.get_by_role("list", name="Training jobs")
+    job = jobs.get_by_role("listitem", name=re.compile(r"^Job "))
+    expect(job).to_have_count(1)
+    expect(job.get_by_role("heading")).to_contain_text(re.compile("train job .*: (queued|running|succeeded)"))
+    expect(job.get_by_role("list", name="Stages")).to_contain_text("data:")
+    expect(job.get_by_role("heading")).to_contain_text(re.compile("succeeded|failed"), timeout=TRAIN_WAIT_MS)
+    (listed,) = [j for j in studio.api.get("/api/jobs").json() if j["spec"]["dataset_id"] == "trained"]
+    assert listed["state"] == "succeeded", listed["error"]
+    expect(job.get_by_role("list", name="Stages")).to_contain_text("train: done")
+    screenshot(page, "train-succeeded")
+    model_id = listed["result"]["model_id"]
+
+    job.get_by_role("button", name=f"Deploy {model_id}").click()
+    expect(page.get_by_role("heading", name=f"Deploy {model_id}")).to_be_visible()
+    row = page.get_by_role("table", name="Models").get_by_role("row", name=model_id)
+    expect(row).to_contain_text("sentry")
+    expect(row).to_contain_text("not evaluated")
+    page.get_by_label("Deploy to").select_option("custom_wake_words")
+    page.get_by_label("Folder").fill(str(tmp_path / "custom_wake_words"))
+    page.get_by_role("button", name="Deploy now").click()
+    result = page.get_by_role("status", name="Deploy result")
+    expect(result).not_to_be_empty()
+    screenshot(page, "models")
+    (record,) = studio.api.get("/api/deploys").json()
+    assert (record["model_id"], record["state"]) == (
+        model_id,
+        "failed",
+    )  # a sentry without its ESPHome export
+    expect(result).to_contain_text(f"Deploy {record['id']}: failed")
+    expect(result).to_contain_text("has no ESPHome export; export it first")
