@@ -5,6 +5,7 @@ per device (``wakesmith worker``). Jobs are resumable: a job whose worker died i
 >>> queue.submit("train", {"dataset_id": "hey_katya", "kind": "sentry"})  # doctest: +SKIP
 """
 
-from wakesmith.jobs.queue import FINAL, STATES, Job, JobError, JobQueue, StoredEvent
+from wakesmith.jobs.queue import JobError, JobQueue
+from wakesmith.jobs.rows import FINAL, STATES, Job, StoredEvent
 
 __all__ = ["FINAL", "STATES", "Job", "JobError", "JobQueue", "StoredEvent"]

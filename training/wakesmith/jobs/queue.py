@@ -17,17 +17,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from wakesmith.errors import WakesmithError
 from wakesmith.events import Event
 from wakesmith.home import Home
+from wakesmith.jobs.rows import FINAL, STATES, Job, JobState, StoredEvent, job_from_row
 
-JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-STATES: tuple[JobState, ...] = ("queued", "running", "succeeded", "failed", "cancelled")
-FINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 STALE_S = 60.0
 """A running job whose heartbeat is older than this has lost its worker (workers beat every few s)."""
 BUSY_TIMEOUT_S = 30.0
@@ -75,75 +72,6 @@ CREATE INDEX IF NOT EXISTS ix_job_events_job ON job_events (job_id, seq);
 
 class JobError(WakesmithError):
     """A job that does not exist or cannot be changed in its state."""
-
-
-@dataclass(frozen=True)
-class Job:
-    """One row of ``jobs``; ``spec`` is the request the job runs, ``result`` what it produced."""
-
-    id: str
-    kind: str
-    spec: dict[str, Any]
-    device: str
-    state: str
-    stage: str
-    done: int
-    total: int | None
-    message: str
-    error: str
-    result: dict[str, Any]
-    user: str
-    attempts: int
-    cancel_requested: bool
-    worker_pid: int | None
-    worker_host: str
-    created_at: float
-    started_at: float | None
-    stage_started_at: float | None
-    heartbeat_at: float | None
-    finished_at: float | None
-
-    @property
-    def progress(self) -> float | None:
-        """Fraction of the current stage done (None while its total is unknown)."""
-        return min(1.0, self.done / self.total) if self.total else None
-
-    @property
-    def eta_s(self) -> float | None:
-        """Seconds left in the current stage at its rate so far (None until it has a rate)."""
-        if self.state != "running" or not self.total or not self.done or self.stage_started_at is None:
-            return None
-        elapsed = time.time() - self.stage_started_at
-        return max(0.0, elapsed / self.done * (self.total - self.done))
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.started_at is None:
-            return None
-        return (self.finished_at or time.time()) - self.started_at
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """One event a job emitted, as stored (``seq`` orders every event of every job)."""
-
-    seq: int
-    job_id: str
-    time: float
-    name: str
-    stage: str
-    done: int
-    total: int | None
-    message: str
-    data: dict[str, Any]
-
-
-def _job(row: sqlite3.Row) -> Job:
-    values = dict(row)
-    values["spec"] = json.loads(values["spec"])
-    values["result"] = json.loads(values["result"])
-    values["cancel_requested"] = bool(values["cancel_requested"])
-    return Job(**values)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -205,7 +133,7 @@ class JobQueue:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise JobError(f"No job {job_id!r}; list the jobs with GET /api/jobs.")
-        return _job(row)
+        return job_from_row(row)
 
     def jobs(self, *, state: str | None = None, limit: int = 100) -> list[Job]:
         q, args = "SELECT * FROM jobs", list[Any]()
@@ -213,7 +141,7 @@ class JobQueue:
             q, args = q + " WHERE state = ?", [state]
         with self._connect() as db:
             rows = db.execute(q + " ORDER BY created_at DESC LIMIT ?", [*args, limit]).fetchall()
-        return [_job(r) for r in rows]
+        return [job_from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         """State → number of jobs (every state listed)."""

@@ -10,7 +10,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric, SummaryMetricFamil
 from prometheus_client.registry import Collector
 
 from wakesmith import api
-from wakesmith.jobs.queue import FINAL
+from wakesmith.jobs.rows import FINAL
 
 if TYPE_CHECKING:
     from wakesmith.server.context import Studio

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wakesmith.jobs.queue import Job
+from wakesmith.jobs.rows import Job
 from wakesmith.jobs.specs import RetrainSpec, TrainSpec
 from wakesmith.server.deploy import Target
 

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from wakesmith.jobs.queue import FINAL, JobQueue, StoredEvent
+from wakesmith.jobs.queue import JobQueue
+from wakesmith.jobs.rows import FINAL, StoredEvent
 from wakesmith.jobs.specs import check_spec
 from wakesmith.server.deps import CurrentUser, StudioDep
 from wakesmith.server.schemas import JobCreated, JobPublic, TrainCreate
