@@ -34,6 +34,8 @@ HTTP_FORBIDDEN = 403
 HTTP_TOO_MANY = 429
 WINDOW_S = 60.0
 WS_POLICY_VIOLATION = 1008
+MAX_CLIENTS = 4096
+"""Clients remembered by the rate limit before the quiet ones are forgotten."""
 
 
 class BodyLimit(RequestGuard):
@@ -63,6 +65,10 @@ class RateLimit:
 
     def allow(self, client: str) -> bool:
         now = time.monotonic()
+        if len(self.seen) > MAX_CLIENTS:  # forget clients quiet for a whole window
+            self.seen = defaultdict(
+                deque, {k: v for k, v in self.seen.items() if v and now - v[-1] <= WINDOW_S}
+            )
         seen = self.seen[client]
         while seen and now - seen[0] > WINDOW_S:
             seen.popleft()
