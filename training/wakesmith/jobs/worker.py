@@ -84,7 +84,7 @@ def run_job(queue: JobQueue, job: Job, home: Home) -> Job:
     except JobCancelled:
         return queue.finish(job.id, "cancelled", error="cancelled")
     except WakesmithError as exc:
-        queue.record(job.id, Event("warning", job.stage or "job", message=str(exc)))
+        queue.record(job.id, Event("warning", queue.get(job.id).stage or "job", message=str(exc)))
         return queue.finish(job.id, "failed", error=str(exc))
     except Exception as exc:
         if beat.cancelled:  # a library wrapped our JobCancelled in its own exception
