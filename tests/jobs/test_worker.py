@@ -54,6 +54,8 @@ def test_a_job_with_a_bad_request_fails_with_the_reason(tiny_data_home: Home) ->
     failed = queue.get(job.id)
     assert failed.state == "failed"
     assert "no_such_dataset" in failed.error and "has no clips" in failed.error
+    last = queue.tail(job.id, 1)[0]
+    assert (last.name, last.stage, last.message) == ("warning", "data", failed.error)
 
 
 def test_a_running_job_is_cancelled_at_its_next_event(tiny_data_home: Home) -> None:
