@@ -1,18 +1,22 @@
 """The machine's load for the status stream: CPU, memory and (when torch sees one) the GPU.
 
 psutil is used when installed; otherwise ``os.getloadavg`` and ``/proc/meminfo`` (Linux) stand in.
+GPUs come from ``nvidia-smi`` or, in a process that already uses CUDA, from torch.cuda.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 MEMINFO = Path("/proc/meminfo")
 KIB = 1024
 MIB = 1024 * 1024
+SMI_TIMEOUT_S = 2.0
 
 
 def _memory() -> dict[str, float]:
@@ -35,12 +39,46 @@ def _memory() -> dict[str, float]:
     return {"ram_total_mb": total / MIB, "ram_used_mb": (total - available) / MIB}
 
 
-def _gpu() -> list[dict[str, Any]]:
-    if importlib.util.find_spec("torch") is None:
-        return []
-    import torch
+def _smi() -> list[dict[str, Any]] | None:
+    """GPUs as ``nvidia-smi`` reports them; None without the tool or when it fails."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return None
+    query = "--query-gpu=index,name,memory.used,memory.total"
+    try:
+        out = subprocess.run(
+            [smi, query, "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=SMI_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    gpus = []
+    for line in out.stdout.splitlines() if out.returncode == 0 else []:
+        index, name, used, total = (part.strip() for part in line.split(","))
+        gpus.append(
+            {
+                "index": int(index),
+                "name": name,
+                "memory_used_mb": float(used),
+                "memory_total_mb": float(total),
+            }
+        )
+    return gpus
 
-    if not torch.cuda.is_available():
+
+def _gpu() -> list[dict[str, Any]]:
+    """GPUs from ``nvidia-smi``, else from torch.cuda when this process already uses CUDA.
+
+    The server never imports torch or opens a CUDA context for this (that would cost seconds and GPU
+    memory in a process that does not train): training runs in the worker.
+    """
+    found = _smi()
+    if found is not None:
+        return found
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available() or not torch.cuda.is_initialized():
         return []
     out = []
     for i in range(torch.cuda.device_count()):
