@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from e2e_support import Studio, as_wav_file, screenshot, tone
+from e2e_support import TOKEN, Studio, as_wav_file, screenshot, tone
 from playwright.sync_api import expect
 
 from wakesmith.data.splits import DEFAULT_RATIOS, bucket, group_key, split_of
@@ -60,6 +60,27 @@ def test_a_wake_word_is_made_from_its_phrase(page: Any, studio: Studio) -> None:
         "/api/datasets"
     ).json()
     screenshot(page, "dashboard")
+
+
+def test_without_a_token_the_page_asks_for_it(page: Any, studio: Studio) -> None:
+    new_dataset(studio, "signed_in", "sign me in")
+    page.goto(f"{studio.url}/")
+    expect(page.get_by_role("form", name="Sign in")).to_be_visible()
+    screenshot(page, "sign-in")
+    page.get_by_label("Studio token").fill(TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("listitem", name="sign me in")).to_be_visible()
+    page.reload()  # the token is kept
+    expect(page.get_by_role("listitem", name="sign me in")).to_be_visible()
+
+
+def test_without_the_status_socket_the_page_polls(page: Any, studio: Studio) -> None:
+    page.route_web_socket(re.compile(r"/api/status"), lambda ws: ws.close())
+    new_dataset(studio, "polled")
+    visit(page, studio, "/datasets/polled")
+    expect(page.get_by_role("button", name="Train")).to_be_disabled()
+    studio.upload("polled", tone(800, 3), "positive", "carol")
+    expect(clips_table(page).get_by_role("row").filter(has_text="carol")).to_have_count(1, timeout=12_000)
 
 
 def test_a_take_recorded_in_the_browser_becomes_a_clip(page: Any, studio: Studio) -> None:
@@ -167,7 +188,9 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
     new_dataset(studio, "trained")
     speakers = _speakers("trained", {"train": 16, "val": 2, "test": 2})
     _seed_training_clips(studio, "trained", speakers, positives=49)
-    visit(page, studio, "/datasets/trained")
+    with page.expect_websocket() as socket:
+        visit(page, studio, "/datasets/trained")
+    assert "/api/status?token=" in socket.value.url  # live updates come from the socket, not polling
     train = page.get_by_role("button", name="Train")
     expect(train).to_be_disabled()
     expect(train).to_have_accessible_description("Needs 1 more positives (has 49 of 50).")

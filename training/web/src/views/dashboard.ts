@@ -45,9 +45,11 @@ function card(d: DatasetDetail): HTMLElement {
       h("dt", {}, "Speakers"), h("dd", {}, health?.speakers ?? 0),
       h("dt", {}, "Balance"), h("dd", { class: bal.ok ? "" : "warn" }, bal.text),
     ),
-    warnings.length
-      ? h("ul", { class: "warnings", "aria-label": `Warnings for ${d.id}` }, warnings.map((w) => h("li", {}, w)))
-      : h("p", { class: "ok" }, "No warnings."),
+    !health
+      ? h("p", { class: "muted" }, "No clips yet: record, upload or synthesize some.")
+      : warnings.length
+        ? h("ul", { class: "warnings", "aria-label": `Warnings for ${d.id}` }, warnings.map((w) => h("li", {}, w)))
+        : h("p", { class: "ok" }, "No warnings."),
   );
 }
 

@@ -4,18 +4,8 @@
 
 import { api, call, fetchBlob, type Deploy, type Model, type ModelDetail } from "../api/client";
 import { fill, h, notify } from "../dom";
+import { operatingPoint, summary, type Report } from "../report";
 
-interface OperatingPoint {
-  name: string;
-  threshold: number;
-  fa_per_hour: number;
-  recall: number;
-}
-interface Report {
-  eer?: number;
-  positives?: number;
-  operating_points?: OperatingPoint[];
-}
 
 export function renderModels(app: HTMLElement, deployId: string): () => void {
   const table = h("table", { "aria-label": "Models" });
@@ -47,10 +37,8 @@ function row(m: Model, d: ModelDetail, openDeploy: (id: string) => void): HTMLEl
     ? h(
         "div",
         {},
-        h("p", {}, `EER ${pct(report.eer)} · ${report.positives ?? "?"} positives`),
-        h("ul", { "aria-label": `Operating points of ${m.id}` }, (report.operating_points ?? []).map((p) =>
-          h("li", {}, `${p.name}: threshold ${p.threshold.toFixed(2)}, ${p.fa_per_hour.toFixed(2)} FA/h, recall ${pct(p.recall)}`),
-        )),
+        h("p", {}, summary(report)),
+        h("ul", { "aria-label": `Operating points of ${m.id}` }, (report.operating_points ?? []).map((p) => h("li", {}, operatingPoint(p)))),
       )
     : h("span", { class: "muted" }, "not evaluated");
   return h(
@@ -71,10 +59,6 @@ function row(m: Model, d: ModelDetail, openDeploy: (id: string) => void): HTMLEl
   );
 }
 
-function pct(v: number | undefined): string {
-  return v === undefined ? "?" : `${(100 * v).toFixed(1)} %`;
-}
-
 async function download(id: string): Promise<void> {
   try {
     const blob = await fetchBlob(`/api/models/${encodeURIComponent(id)}/download`);
@@ -91,10 +75,9 @@ function deployForm(modelId: string): HTMLElement {
   const url = h("input", { id: "deploy-url", type: "url", placeholder: "http://judge:10401" });
   const judgeToken = h("input", { id: "deploy-token", type: "password" });
   const name = h("input", { id: "deploy-name", placeholder: "hey_katya" });
-  const folder = h("input", { id: "deploy-folder", placeholder: "/config/esphome/custom_wake_words", hidden: true });
+  const folder = h("input", { id: "deploy-folder", placeholder: "/config/esphome/custom_wake_words" });
   const judgeFields = h("div", {}, h("label", { for: "deploy-url" }, "Judge URL"), url, h("label", { for: "deploy-token" }, "Judge token"), judgeToken, h("label", { for: "deploy-name" }, "Served model name"), name);
   const folderFields = h("div", { hidden: true }, h("label", { for: "deploy-folder" }, "Folder"), folder);
-  folder.hidden = false;
   kind.addEventListener("change", () => {
     judgeFields.hidden = kind.value !== "judge";
     folderFields.hidden = kind.value === "judge";

@@ -7,7 +7,7 @@ import { fill, h, notify } from "../dom";
 import { counts, trainBlocker } from "../rules";
 import { live, type StatusMessage } from "../status";
 
-const STAGES = ["data", "train", "evaluate", "export"];
+const TRAIN_KINDS = new Set(["train", "retrain"]);
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 const POLL_MS = 2000;
 
@@ -24,6 +24,7 @@ export class TrainPanel {
     const recipe = h("input", { id: "train-recipe", maxlength: 200, placeholder: "the preset named like the kind" });
     const overrides = h("textarea", { id: "train-overrides", rows: 2, placeholder: '{"train.epochs": 5}' });
     const evaluate = h("input", { id: "train-evaluate", type: "checkbox", checked: true });
+    const esphome = h("input", { id: "train-esphome", type: "checkbox" });
     const form = h(
       "form",
       {
@@ -39,7 +40,7 @@ export class TrainPanel {
           }
           this.button.disabled = true;
           try {
-            const body = { dataset_id: dataset, kind: kind.value as "sentry" | "judge", recipe: recipe.value.trim() || null, overrides: parsed, evaluate: evaluate.checked };
+            const body = { dataset_id: dataset, kind: kind.value as "sentry" | "judge", recipe: recipe.value.trim() || null, overrides: parsed, evaluate: evaluate.checked, exports: esphome.checked ? ["esphome"] : [] };
             const { job_id } = await call(api.POST("/api/train", { body }));
             notify(`Training queued (job ${job_id}).`);
             await this.refreshJob(job_id);
@@ -57,6 +58,7 @@ export class TrainPanel {
         h("label", { for: "train-recipe" }, "Recipe"), recipe,
         h("label", { for: "train-overrides" }, "Overrides (JSON)"), overrides,
         h("div", { class: "inline" }, evaluate, h("label", { for: "train-evaluate" }, "Calibrate thresholds after training")),
+        h("div", { class: "inline" }, esphome, h("label", { for: "train-esphome" }, "Export for ESPHome (needed to deploy to a custom_wake_words folder)")),
       ),
       h("div", { class: "inline" }, this.button, this.reason),
     );
@@ -120,10 +122,11 @@ export class TrainPanel {
   }
 
   private card(job: Job): HTMLElement {
-    const current = STAGES.indexOf(job.stage);
     const done = job.state === "succeeded";
     const modelId = (job.result as { model_id?: string }).model_id;
-    const stageItems = STAGES.map((s, i) => {
+    const stages = stagesOf(job);
+    const current = stages.indexOf(job.stage);
+    const stageItems = stages.map((s, i) => {
       const state = done || i < current ? "done" : i === current ? (FINAL.has(job.state) ? job.state : "current") : "todo";
       return h("li", { class: state, "aria-current": state === "current" ? "step" : undefined }, `${s}: ${state}`);
     });
@@ -131,7 +134,7 @@ export class TrainPanel {
       "article",
       { role: "listitem", class: `job ${job.state}`, "aria-label": `Job ${job.id}` },
       h("h4", {}, `${job.kind} job ${job.id}: `, h("span", { class: "state" }, job.state)),
-      h("ol", { class: "stages", "aria-label": "Stages" }, stageItems),
+      stages.length ? h("ol", { class: "stages", "aria-label": "Stages" }, stageItems) : null,
       job.state === "running"
         ? h("progress", { "aria-label": `Progress of stage ${job.stage}`, max: 1, value: job.progress ?? 0 })
         : null,
@@ -156,4 +159,12 @@ export class TrainPanel {
       notify((err as Error).message, "error");
     }
   }
+}
+
+/** The stages a job runs: a training job's data → train → evaluate (if asked) → export (if any); others
+ * (synthesis) report their own stage only. */
+function stagesOf(job: Job): string[] {
+  if (!TRAIN_KINDS.has(job.kind)) return [];
+  const spec = job.spec as { evaluate?: boolean; exports?: string[] };
+  return ["data", "train", ...(spec.evaluate === false ? [] : ["evaluate"]), ...(spec.exports?.length ? ["export"] : [])];
 }
