@@ -38,7 +38,7 @@ def make_client(home: Home, tmp_path: Path) -> Iterator[MakeClient]:
             {"home": home.root, "share_folder": tmp_path / "share", **values}
         )
         c = TestClient(
-            create_app(settings, token=TOKEN if settings.mode == "standalone" else ""),
+            create_app(settings, token=TOKEN if settings.mode == "standalone" else None),
             headers=AUTH if auth else {},
             raise_server_exceptions=False,
             client=client,

@@ -78,3 +78,13 @@ def test_a_standalone_app_without_a_token_is_refused(home: Home) -> None:
 
     with pytest.raises(ConfigError, match="needs a token"):
         create_app(ServerSettings(home=home.root), token="")
+
+
+def test_ingress_with_a_token_also_serves_programs_that_bear_it(make_client: MakeClient) -> None:
+    ha_core = make_client(auth=False, mode="ingress", token="ha-secret", client=("172.30.32.1", 40000))
+    assert ha_core.get("/api/datasets").status_code == 403  # no token: only the proxy
+    bearer = {"Authorization": "Bearer ha-secret"}
+    r = ha_core.post("/api/datasets", json={"name": "hk"}, headers={**bearer, **USER})
+    assert r.status_code == 201, r.text
+    assert ha_core.get("/api/audit", headers=bearer).json()[0]["user"] == "token"  # forged names ignored
+    assert ha_core.get("/api/datasets", headers={"Authorization": "Bearer wrong"}).status_code == 403

@@ -113,7 +113,7 @@ def serve(
             }
             settings = validate(ServerSettings, data, "wakesmith serve")
         _logging(verbose, settings.json_logs)
-        secret = ""
+        secret = settings.token  # ingress: a second door for programs with the token, when given
         if settings.mode == "standalone":
             secret, made = settings.resolved_token()
             if made:

@@ -32,7 +32,8 @@ ROUTERS = (datasets, recordings, jobs, retrain, models, deploys, audit, status)
 
 
 def create_app(settings: ServerSettings | None = None, *, token: str | None = None) -> FastAPI:
-    """The studio app for ``settings``; ``token`` overrides the standalone token (else the settings')."""
+    """The studio app for ``settings``; ``token`` overrides the settings' token (standalone: the one
+    kept in the home when the settings give none; ingress: none unless given)."""
     settings = settings or ServerSettings()
     studio = Studio.open(settings)
     app = FastAPI(title="wakesmith studio", version=__version__)
@@ -41,7 +42,7 @@ def create_app(settings: ServerSettings | None = None, *, token: str | None = No
         app.include_router(module.router)
     _add_errors(app)
     if token is None:
-        token = settings.resolved_token()[0] if settings.mode == "standalone" else ""
+        token = settings.resolved_token()[0] if settings.mode == "standalone" else settings.token
     if settings.mode == "standalone" and not token:
         raise ConfigError("A standalone studio needs a token; give --token or let serve make one.")
     assert studio.refused is not None

@@ -5,7 +5,9 @@ how big a body may be.
   (browsers cannot set headers on a WebSocket, so ``/api/status`` also takes ``?token=``);
 - **ingress**: only connections from the Supervisor's proxy (``proxy_addresses``) are served — the
   proxy authenticates the user and names them in ``X-Remote-User-Name`` / ``X-Remote-User-Id``, which
-  are recorded; ``X-Ingress-Path`` becomes the root path;
+  are recorded; ``X-Ingress-Path`` becomes the root path. When the settings give a ``token``, a
+  request from elsewhere bearing it is served too (Home Assistant's ``retrain`` action calls from
+  Home Assistant's own address), its ingress headers ignored;
 - a per-client rate limit (requests, and bodies, per minute);
 - the body limit and deadline of the Judge's :class:`~wakesmith.judge.http_guard.RequestGuard`: a
   declared ``Content-Length`` over the limit is refused before the body is read, and the body is
@@ -99,7 +101,11 @@ class StudioGuard:
         headers = _headers(scope)
         client = (scope.get("client") or ("", 0))[0]
         state = scope.setdefault("state", {})
-        if self.settings.mode == "ingress":
+        by_token = bool(self.token) and self._authorized(scope, headers)
+        if self.settings.mode == "ingress" and client not in self.settings.proxy_addresses and by_token:
+            # another program with the token (Home Assistant's retrain action): ingress headers ignored
+            state["user"], state["user_id"], key = "token", "", client
+        elif self.settings.mode == "ingress":
             if client not in self.settings.proxy_addresses:
                 await self._refuse(
                     scope,
@@ -120,7 +126,7 @@ class StudioGuard:
             key = state["user_id"] or client
         else:
             public = scope["type"] == "http" and scope["path"] in PUBLIC_PATHS
-            if not public and not self._authorized(scope, headers):
+            if not public and not by_token:
                 await self._refuse(
                     scope,
                     receive,

@@ -46,7 +46,8 @@ class ServerSettings(_Section):
     """``standalone``: a bearer token on every request. ``ingress``: behind Home Assistant's ingress,
     only requests from :attr:`proxy_addresses` are served."""
     token: str = ""
-    """Standalone: the bearer token; empty means the one kept in ``<home>/studio_token`` (made once)."""
+    """Standalone: the bearer token; empty means the one kept in ``<home>/studio_token`` (made once).
+    Ingress: when given, requests from other addresses that bear it are served too."""
     proxy_addresses: list[str] = Field(default_factory=lambda: [SUPERVISOR_PROXY])
     device: str = "cpu"
     """The device jobs are queued for and the spawned worker claims (``cpu``, ``cuda``)."""
