@@ -11,16 +11,18 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from wakesmith.audio.io import read_audio, write_wav
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e2e_support import CHROMIUM, CHROMIUM_ARGS, TOKEN, Studio
+from e2e_support import CHROMIUM, CHROMIUM_ARGS, INGRESS_PATH, TOKEN, Studio
 
 
 def _free_port() -> int:
@@ -30,10 +32,65 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+@contextmanager
+def _serving(app: ASGIApp) -> Iterator[str]:
+    """``app`` under uvicorn in a thread on a free port; yields its base URL."""
     import uvicorn
 
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name=f"studio-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the studio did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+class IngressProxy:
+    """Stands in for the Supervisor's ingress proxy: the studio below a per-session path prefix, which
+    it strips, naming the prefix in ``X-Ingress-Path`` and the user in ``X-Remote-User-Name``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and path.startswith(INGRESS_PATH + "/"):
+            inner = path[len(INGRESS_PATH) :]
+            headers = [
+                *scope["headers"],
+                (b"x-ingress-path", INGRESS_PATH.encode()),
+                (b"x-remote-user-name", b"e2e"),
+            ]
+            scope = {**scope, "path": inner, "raw_path": inner.encode(), "headers": headers}
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def ingress_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second studio in ingress mode behind :class:`IngressProxy`; yields the page's URL (no token)."""
+    from wakesmith.server.app import create_app
+    from wakesmith.server.settings import ServerSettings
+    from wakesmith.server.ui import mount_ui
+
+    root = tmp_path_factory.mktemp("ingress")
+    settings = ServerSettings.model_validate(
+        {"home": root / "home", "mode": "ingress", "proxy_addresses": ["127.0.0.1"]}
+    )
+    app = create_app(settings)
+    mount_ui(app)
+    with _serving(IngressProxy(app)) as url:
+        yield f"{url}{INGRESS_PATH}/"
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     from wakesmith.server.app import create_app
     from wakesmith.server.settings import ServerSettings
     from wakesmith.server.ui import mount_ui
@@ -49,19 +106,11 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     )
     app = create_app(settings, token=TOKEN)
     mount_ui(app)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="studio", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the studio did not start"
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as client:
+    with (
+        _serving(app) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as client,
+    ):
         yield Studio(url, settings.resolved_home(), client)
-    server.should_exit = True
-    thread.join(15)
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
 ]
 TOKEN = "e2e-studio-token-0123456789"
+INGRESS_PATH = "/api/hassio_ingress/e2e-session"
+"""Where Home Assistant's ingress would put the studio (the Supervisor strips it before the add-on)."""
 SR = 16_000
 ARTIFACTS = Path(os.environ.get("WAKESMITH_ARTIFACTS") or Path(__file__).parent / "artifacts")
 

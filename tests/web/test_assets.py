@@ -3,6 +3,7 @@ relative files that exist, and ``training/web/openapi.json`` is the current app'
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import re
@@ -15,6 +16,24 @@ from wakesmith.server.ui import INDEX, STATIC
 WEB = Path(__file__).parents[2] / "training" / "web"
 REBUILD = "cd training/web && npm ci && npm run build"
 REGENERATE = "cd training/web && npm run openapi && npm run build"
+
+
+BUILD_INPUTS = ("index.html", "package.json", "package-lock.json", "tsconfig.json", "vite.config.ts", "src")
+"""What the bundle is built from (vite.config.ts ``INPUTS``; its ``sourceHash`` hashes them the same way)."""
+
+
+def _sources_sha256() -> str:
+    paths: list[str] = []
+    for name in BUILD_INPUTS:
+        top = WEB / name
+        found = sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else [top]
+        paths += [p.relative_to(WEB).as_posix() for p in found]
+    digest = hashlib.sha256()
+    for rel in sorted(p for p in paths if not p.endswith(".test.ts")):
+        digest.update(rel.encode() + b"\n")
+        digest.update((WEB / rel).read_bytes())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def _openapi_script() -> ModuleType:
@@ -43,6 +62,14 @@ def test_the_bundle_is_committed_with_relative_assets() -> None:
             f"index.html names {ref!r}, not in {STATIC}; run `{REBUILD}`."
         )
     assert not (STATIC / "src").exists(), "static/ holds sources; build with `npm run build`."
+
+
+def test_the_bundle_is_built_from_the_current_sources() -> None:
+    info = json.loads((STATIC / "build-info.json").read_text())
+    assert info["sources_sha256"] == _sources_sha256(), (
+        f"The committed bundle in {STATIC} was built from other sources than training/web holds now: "
+        f"run `{REBUILD}` and commit static/."
+    )
 
 
 def test_the_bundle_names_no_fixed_host() -> None:

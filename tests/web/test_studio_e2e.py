@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from e2e_support import TOKEN, Studio, as_wav_file, screenshot, tone
@@ -236,3 +237,27 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
     )  # a sentry without its ESPHome export
     expect(result).to_contain_text(f"Deploy {record['id']}: failed")
     expect(result).to_contain_text("has no ESPHome export; export it first")
+
+
+def test_under_ingress_the_page_works_below_the_proxy_prefix(
+    browser: Any, ingress_studio: str, tmp_path: Path
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        with page.expect_websocket() as socket:
+            page.goto(ingress_studio)  # no token: the proxy vouches for the user
+        assert socket.value.url.startswith(ingress_studio.replace("http", "ws", 1) + "api/status")
+        page.get_by_label("Wake phrase").fill("hey ingress")
+        page.get_by_label("Synthesize speech for it (espeak-ng voices)").uncheck()
+        page.get_by_role("button", name="Create wake word").click()
+        expect(page.get_by_role("heading", name="“hey ingress”")).to_be_visible()
+        page.get_by_label("Audio files to upload").set_input_files(
+            str(as_wav_file(tone(800, 5), tmp_path / "a.wav"))
+        )
+        expect(clips_table(page).locator("tbody tr")).to_have_count(1)
+        screenshot(page, "ingress-dataset")
+        audit = httpx.get(f"{ingress_studio}api/audit", timeout=10).json()
+        assert [(a["user"], a["action"]) for a in audit] == [("e2e", "upload"), ("e2e", "create_dataset")]
+    finally:
+        context.close()

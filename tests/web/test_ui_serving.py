@@ -43,3 +43,9 @@ def test_ingress_serves_the_page_only_to_the_proxy(tmp_path: Path, address: str,
     client = _client(tmp_path, "ingress", address)
     page = client.get("/", headers={"X-Ingress-Path": "/api/hassio_ingress/abc"})
     assert page.status_code == status
+
+
+def test_assets_outside_the_bundle_are_not_served(tmp_path: Path) -> None:
+    client = _client(tmp_path, "standalone")
+    for path in ("/assets/%2e%2e/index.html", "/assets/..%2F..%2Fui.py", "/assets/", "/assets/nope.js"):
+        assert client.get(path).status_code == 404, path

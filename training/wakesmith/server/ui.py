@@ -17,13 +17,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 STATIC = Path(__file__).parent / "static"
 INDEX = STATIC / "index.html"
+ASSETS = STATIC / "assets"
+HTTP_NOT_FOUND = 404
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""Asset names carry their content hash, so a browser may keep them."""
 ASSETS_PREFIX = "/assets/"
 READ_METHODS = frozenset({"GET", "HEAD"})
 
@@ -37,11 +40,21 @@ def _index(request: Request) -> Response:
     return FileResponse(INDEX, media_type="text/html", headers={"Cache-Control": "no-cache"})
 
 
+def _asset(request: Request) -> Response:
+    # A route, not a StaticFiles mount: under ingress the guard sets a root_path that the request's
+    # path does not start with, which a mount would strip from the file name.
+    name = request.path_params["name"]
+    path = (ASSETS / name).resolve()
+    if not path.is_relative_to(ASSETS.resolve()) or not path.is_file():
+        return PlainTextResponse("Not Found", status_code=HTTP_NOT_FOUND)
+    return FileResponse(path, headers={"Cache-Control": IMMUTABLE})
+
+
 def ui_routes() -> list[BaseRoute]:
     """``/`` → ``index.html``; ``/assets/…`` → the bundle's files."""
     return [
         Route("/", _index, methods=["GET", "HEAD"]),
-        Mount("/assets", StaticFiles(directory=STATIC / "assets"), name="ui-assets"),
+        Route("/assets/{name:path}", _asset, methods=["GET", "HEAD"]),
     ]
 
 
@@ -73,5 +86,4 @@ def mount_ui(app: FastAPI) -> None:
     routes = ui_routes()
     app.router.routes.extend(routes)  # behind the guard (ingress); not in the OpenAPI schema
     if app.state.studio.settings.mode == "standalone":
-        # a small app of its own: its 404s are answered, not raised past the studio's error handlers
         app.add_middleware(PublicUi, files=Starlette(routes=routes))
