@@ -48,6 +48,8 @@ RANKS = {
     "judge": 11,
     "satellite": 11,
     "api": 12,
+    "jobs": 13,
+    "server": 13,
     "cli": 13,
 }
 RUNTIME_IMPORTS = frozenset({"core", "audio", "features", "models"})
