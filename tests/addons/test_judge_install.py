@@ -48,10 +48,12 @@ def _version() -> str:
     return match.group(1)
 
 
-def test_the_versions_and_the_pinned_ref_agree() -> None:
+@pytest.mark.parametrize("addon", ["wakesmith_judge", "wakesmith_trainer"])
+def test_the_versions_and_the_pinned_ref_agree(addon: str) -> None:
     """config.yaml's version, the package's version and the tag build.yaml installs are one."""
-    config = yaml.safe_load((ADDON / "config.yaml").read_text())
-    build = yaml.safe_load((ADDON / "build.yaml").read_text())
+    folder = ROOT / "addons" / addon
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    build = yaml.safe_load((folder / "build.yaml").read_text())
     version = _version()
     assert str(config["version"]) == version
     assert build["args"]["WAKESMITH_SOURCE"] == f"git+https://github.com/wakesmith/wakesmith@v{version}"

@@ -40,15 +40,15 @@ MODEL = Path("/share/wakesmith/models/judge.onnx")
 def test_unknown_or_wrong_options_name_the_option(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"option mqtt\.hots.*Configuration tab"):
         load_options(
-            write_options(tmp_path / "o.json", addon_options(tmp_path / "m.onnx", mqtt={"hots": "x"}))
+            write_options(tmp_path / "o.json", addon_options(MODEL, mqtt={"hots": "x"})), AddonOptions
         )
     with pytest.raises(ConfigError, match=r"option threads"):
-        load_options(write_options(tmp_path / "o.json", addon_options(MODEL, threads=0)))
+        load_options(write_options(tmp_path / "o.json", addon_options(MODEL, threads=0)), AddonOptions)
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ConfigError, match="not JSON"):
-        load_options(tmp_path / "bad.json")
+        load_options(tmp_path / "bad.json", AddonOptions)
     with pytest.raises(ConfigError, match="Cannot read"):
-        load_options(tmp_path / "missing.json")
+        load_options(tmp_path / "missing.json", AddonOptions)
 
 
 def test_the_token_is_generated_once_private_and_kept(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,3 +48,18 @@ def atomic_write_text(target: Path, text: str) -> Path:
 
 def atomic_write_json(target: Path, obj: Any) -> Path:
     return atomic_write_text(target, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def kept_secret(path: Path, nbytes: int = 32) -> tuple[str, bool]:
+    """The secret kept in ``path``, or a new random one written there (mode 0600, atomically).
+
+    Returns the secret and whether it was made just now (so a caller can show it once).
+    """
+    path = Path(path)
+    if path.is_file() and (kept := path.read_text().strip()):
+        return kept, False
+    made = secrets.token_urlsafe(nbytes)
+    with atomic_path(path) as tmp:
+        tmp.write_text(made + "\n")
+    path.chmod(0o600)
+    return made, True

@@ -11,12 +11,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from wakesmith.errors import WakesmithError
+
+if TYPE_CHECKING:
+    from wakesmith.server.settings import ServerSettings
 
 console = Console(stderr=True)
 log = logging.getLogger("wakesmith.serve")
@@ -87,12 +90,8 @@ def serve(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Serve the trainer studio: its API, its web UI (when built) and a worker process for its jobs."""
-    import uvicorn
-
     from wakesmith.config import load_yaml_mapping, validate
-    from wakesmith.server.app import create_app
     from wakesmith.server.settings import ServerSettings
-    from wakesmith.server.ui import UiNotBuiltError, mount_ui
 
     try:
         if config is not None:
@@ -112,24 +111,36 @@ def serve(
                 "spawn_worker": worker,
             }
             settings = validate(ServerSettings, data, "wakesmith serve")
-        _logging(verbose, settings.json_logs)
-        secret = settings.token  # ingress: a second door for programs with the token, when given
-        if settings.mode == "standalone":
-            secret, made = settings.resolved_token()
-            if made:
-                log.warning(
-                    "studio token (shown once; kept in %s/studio_token): %s",
-                    settings.resolved_home().root,
-                    secret,
-                )
-        app = create_app(settings, token=secret)
-        try:
-            mount_ui(app)
-        except UiNotBuiltError as exc:
-            log.warning("%s The API is served without it.", exc)
+        run_studio(settings, verbose=verbose)
     except WakesmithError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+
+
+def run_studio(settings: ServerSettings, *, verbose: bool = False) -> None:
+    """Log, build the app (its token, its UI), start the worker beside it and serve until stopped:
+    what ``serve`` and the trainer add-on (``trainer-addon``) share. Raises WakesmithError before
+    anything listens when the settings cannot be served."""
+    import uvicorn
+
+    from wakesmith.server.app import create_app
+    from wakesmith.server.ui import UiNotBuiltError, mount_ui
+
+    _logging(verbose, settings.json_logs)
+    secret = settings.token  # ingress: a second door for programs with the token, when given
+    if settings.mode == "standalone":
+        secret, made = settings.resolved_token()
+        if made:
+            log.warning(
+                "studio token (shown once; kept in %s/studio_token): %s",
+                settings.resolved_home().root,
+                secret,
+            )
+    app = create_app(settings, token=secret)
+    try:
+        mount_ui(app)
+    except UiNotBuiltError as exc:
+        log.warning("%s The API is served without it.", exc)
     stop = threading.Event()
     supervisor = None
 
@@ -163,6 +174,24 @@ def serve(
             supervisor.join(15)
 
 
+def trainer_addon(
+    options: Annotated[Path, typer.Option(help="The add-on's options (written by the Supervisor).")] = Path(
+        "/data/options.json"
+    ),
+    data: Annotated[Path, typer.Option(help="Persistent folder: the generated token.")] = Path("/data"),
+    port: Annotated[int, typer.Option(help="The ingress port (config.yaml's ingress_port).")] = 8099,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Start the studio as the trainer add-on does: options.json → settings (ingress + token), then serve."""
+    from wakesmith.server.addon import prepare
+
+    try:
+        run_studio(prepare(options, data, port), verbose=verbose)
+    except WakesmithError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
 def worker(
     home: Annotated[Path | None, typer.Option(help="Data home (default $WAKESMITH_HOME).")] = None,
     device: Annotated[str, typer.Option(help="The device whose jobs it claims.")] = "cpu",
@@ -186,3 +215,4 @@ def worker(
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("worker")(worker)
+    app.command("trainer-addon")(trainer_addon)

@@ -27,18 +27,17 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wakesmith.errors import ConfigError
-from wakesmith.fsio import atomic_path
+from wakesmith.fsio import kept_secret
 from wakesmith.judge.service import JudgeService
 from wakesmith.judge.settings import (
     DEFAULT_HTTP_PORT,
@@ -87,8 +86,12 @@ class AddonOptions(_Options):
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
 
 
-def load_options(path: Path) -> AddonOptions:
-    """Read ``options.json``; a missing file, bad JSON or an unknown/wrong option is a ConfigError."""
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
+def load_options(path: Path, model: type[OptionsT]) -> OptionsT:
+    """Read an add-on's ``options.json`` into ``model``; a missing file, bad JSON or an unknown/wrong
+    option is a ConfigError that names the option (the trainer add-on reads its own with this too)."""
     try:
         data = json.loads(path.read_text())
     except OSError as exc:
@@ -96,7 +99,7 @@ def load_options(path: Path) -> AddonOptions:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"The add-on options {path} are not JSON ({exc}).") from None
     try:
-        return AddonOptions.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "(top level)"
@@ -106,18 +109,11 @@ def load_options(path: Path) -> AddonOptions:
         ) from None
 
 
-def ensure_token(data_folder: Path) -> str:
-    """The token kept in ``<data>/http_token``, generated (0600, atomically) on first use."""
-    path = data_folder / TOKEN_FILE
-    if path.is_file():
-        token = path.read_text().strip()
-        if token:
-            return token
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    with atomic_path(path) as tmp:
-        tmp.write_text(token + "\n")
-    path.chmod(0o600)
-    log.info("Generated the HTTP token (kept in %s)", path)
+def ensure_token(data_folder: Path, name: str = TOKEN_FILE) -> str:
+    """The token kept in ``<data>/<name>``, generated (0600, atomically) on first use."""
+    token, made = kept_secret(data_folder / name, TOKEN_BYTES)
+    if made:
+        log.info("Generated the token (kept in %s)", data_folder / name)
     return token
 
 
@@ -245,7 +241,7 @@ def prepare(
     ports: tuple[int, int] = (WYOMING_PORT, DEFAULT_HTTP_PORT),
 ) -> JudgeSettings:
     """Options + Supervisor → settings, checked as the service checks them before it opens a port."""
-    options = load_options(options_file)
+    options = load_options(options_file, AddonOptions)
     mqtt_service = supervisor.mqtt_service() if supervisor is not None and not options.mqtt.host else None
     settings = to_settings(options, data_folder=data_folder, mqtt_service=mqtt_service, ports=ports)
     settings.check_startable()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wakesmith.fsio import atomic_write_text
+from wakesmith.fsio import kept_secret
 from wakesmith.home import Home
 
 log = logging.getLogger(__name__)
@@ -70,10 +69,4 @@ class ServerSettings(_Section):
         """The standalone token and whether it was made just now (so ``serve`` logs it once)."""
         if self.token:
             return self.token, False
-        path = self.resolved_home().root / TOKEN_FILE
-        if path.is_file() and (kept := path.read_text().strip()):
-            return kept, False
-        made = secrets.token_urlsafe(32)
-        atomic_write_text(path, made + "\n")
-        path.chmod(0o600)
-        return made, True
+        return kept_secret(self.resolved_home().root / TOKEN_FILE)

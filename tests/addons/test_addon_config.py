@@ -1,4 +1,5 @@
-"""The add-on's config.yaml obeys Home Assistant's add-on rules, and its options are Judge settings.
+"""Both add-ons' config.yaml obey Home Assistant's add-on rules, and their options are exactly what the
+Python that starts them reads (``wakesmith judge-addon``, ``wakesmith trainer-addon``).
 
 Rules from https://developers.home-assistant.io/docs/add-ons/configuration: required keys, a slug of
 lowercase letters, digits and underscores, a known architecture list, ``"<port>/<tcp|udp>"`` port
@@ -18,9 +19,16 @@ import yaml
 from pydantic import BaseModel
 
 from wakesmith.judge.addon import AddonOptions
+from wakesmith.server.addon import INGRESS_PORT, TrainerOptions
 
 ROOT = Path(__file__).resolve().parents[2]
-ADDON = ROOT / "addons" / "wakesmith_judge"
+ADDONS = ROOT / "addons"
+ADDON = ADDONS / "wakesmith_judge"
+TRAINER = ADDONS / "wakesmith_trainer"
+OPTIONS_MODELS: dict[str, type[BaseModel]] = {
+    "wakesmith_judge": AddonOptions,
+    "wakesmith_trainer": TrainerOptions,
+}
 REQUIRED = {"name", "version", "slug", "description", "arch"}
 ARCHES = {"armhf", "armv7", "aarch64", "amd64", "i386"}
 STARTUP = {"initialize", "system", "services", "application", "once"}
@@ -32,8 +40,8 @@ LIST_TYPE = re.compile(r"^list\(([^|()]+(\|[^|()]+)*)\)$")
 MATCH_TYPE = re.compile(r"^match\((.+)\)$")
 
 
-def _load(name: str) -> Any:
-    return yaml.safe_load((ADDON / name).read_text())
+def _load(name: str, addon: Path = ADDON) -> Any:
+    return yaml.safe_load((addon / name).read_text())
 
 
 def _check_type(spec: str, value: Any, where: str) -> None:
@@ -80,25 +88,42 @@ def _check_schema(schema: Any, options: Any, where: str) -> None:
         _check_type(str(schema), options, where)
 
 
-def test_config_has_the_required_keys_and_valid_values() -> None:
-    config = _load("config.yaml")
+@pytest.mark.parametrize("addon", [ADDON, TRAINER], ids=lambda p: p.name)
+def test_config_has_the_required_keys_and_valid_values(addon: Path) -> None:
+    config = _load("config.yaml", addon)
     assert not REQUIRED - set(config), REQUIRED - set(config)
-    assert SLUG.match(config["slug"]) and config["slug"] == ADDON.name
+    assert SLUG.match(config["slug"]) and config["slug"] == addon.name
     assert re.match(r"^\d+\.\d+\.\d+$", str(config["version"]))
     assert config["arch"] and set(config["arch"]) <= ARCHES
     assert config.get("startup", "application") in STARTUP
-    assert "wyoming" in config["discovery"]
     assert all(PORT_KEY.match(k) for k in config["ports"]) and set(config["ports_description"]) == set(
         config["ports"]
     )
+    assert "image" not in config  # built locally from this repository until a registry publishes one
+
+
+def test_the_judge_announces_itself_on_its_ports() -> None:
+    config = _load("config.yaml")
+    assert set(config["discovery"]) == {"wyoming", "wakesmith"}
     assert {10400, 10401} <= {int(k.split("/")[0]) for k in config["ports"]}
 
 
-def test_options_agree_with_schema_and_the_addon_options_model() -> None:
-    config = _load("config.yaml")
+def test_the_trainer_is_a_sidebar_panel_behind_ingress() -> None:
+    config = _load("config.yaml", TRAINER)
+    assert config["ingress"] is True and config["ingress_port"] == INGRESS_PORT
+    assert config["ingress_stream"] is True  # uploads and recordings are not buffered by the proxy
+    assert config["panel_icon"].startswith("mdi:") and config["panel_title"]
+    assert f"{INGRESS_PORT}/tcp" in config["ports"]  # the token door, unpublished unless mapped
+    assert {"share:rw", "homeassistant_config:rw"} <= set(config["map"])
+    assert str(config["options"]["home"]).startswith("/share/")
+
+
+@pytest.mark.parametrize("addon", [ADDON, TRAINER], ids=lambda p: p.name)
+def test_options_agree_with_schema_and_the_addon_options_model(addon: Path) -> None:
+    config = _load("config.yaml", addon)
     _check_schema(config["schema"], config["options"], "options")
-    options = AddonOptions.model_validate(config["options"])  # what wakesmith judge-addon reads
-    assert options.models[0].preset == "default"
+    model = OPTIONS_MODELS[addon.name]
+    model.model_validate(config["options"])  # what the add-on's start command reads
 
     def keys(schema: Any, model: type[BaseModel]) -> None:
         assert set(schema) == set(model.model_fields), model.__name__
@@ -107,7 +132,7 @@ def test_options_agree_with_schema_and_the_addon_options_model() -> None:
             if isinstance(sub, dict) and isinstance(annotation, type) and issubclass(annotation, BaseModel):
                 keys(sub, annotation)
 
-    keys(config["schema"], AddonOptions)  # every option is read, every field is an option
+    keys(config["schema"], model)  # every option is read, every field is an option
 
 
 @pytest.mark.parametrize(
@@ -125,26 +150,34 @@ def test_the_checker_catches_bad_configs(schema: dict[str, Any], options: dict[s
         _check_schema(schema, options, "options")
 
 
-def test_build_translations_dockerfile_and_repository() -> None:
-    config = _load("config.yaml")
-    build = _load("build.yaml")
-    assert "image" not in config  # built locally from this repository until a registry publishes one
-    assert set(config["discovery"]) == {"wyoming", "wakesmith"}
+@pytest.mark.parametrize(
+    ("addon", "extras", "command"),
+    [(ADDON, "wakesmith[judge]", "judge-addon"), (TRAINER, "wakesmith[train,edge,server]", "trainer-addon")],
+    ids=["wakesmith_judge", "wakesmith_trainer"],
+)
+def test_build_translations_dockerfile_and_repository(addon: Path, extras: str, command: str) -> None:
+    config = _load("config.yaml", addon)
+    build = _load("build.yaml", addon)
     assert set(build["build_from"]) == set(config["arch"])
     assert all("home-assistant" in image and "debian" in image for image in build["build_from"].values())
-    translations = _load("translations/en.yaml")
+    translations = _load("translations/en.yaml", addon)
     assert set(translations["configuration"]) == set(config["schema"])
     assert set(translations["network"]) == set(config["ports"])
-    dockerfile = (ADDON / "Dockerfile").read_text()
+    dockerfile = (addon / "Dockerfile").read_text()
     assert "FROM ${BUILD_FROM}" in dockerfile and "apk" not in dockerfile
     assert "install.sh /opt/wakesmith" in dockerfile and "COPY training" not in dockerfile
-    install = (ADDON / "install.sh").read_text()
-    assert "wakesmith[judge]" in install and "torch" not in install
-    run = (ADDON / "rootfs" / "run.sh").read_text()
-    assert "/opt/wakesmith/bin/wakesmith judge-addon" in run and "jq" not in run
-    assert (ADDON / "DOCS.md").is_file()
+    install = (addon / "install.sh").read_text()
+    assert f'"{extras} @ ${{source}}"' in install
+    run = (addon / "rootfs" / "run.sh").read_text()
+    assert f"exec /opt/wakesmith/bin/wakesmith {command} " in run and "jq" not in run
+    assert (addon / "DOCS.md").is_file()
     repo = yaml.safe_load((ROOT / "repository.yaml").read_text())
     assert {"name", "url", "maintainer"} <= set(repo)
+
+
+def test_the_judge_image_holds_no_training_stack() -> None:
+    install = (ADDON / "install.sh").read_text()
+    assert "torch" not in install and "train" not in install.split("wakesmith[", 1)[1].split("]")[0]
 
 
 def test_the_addon_requires_an_http_token() -> None:
