@@ -207,7 +207,7 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
     page.get_by_label("Overrides (JSON)").fill(json.dumps(FAST))
     page.get_by_label("Calibrate thresholds after training").uncheck()
     train.click()
-    jobs = page.get_by_role("list", name="Training jobs")
+    jobs = page.get_by_role("list", name="Jobs")
     job = jobs.get_by_role("listitem", name=re.compile(r"^Job "))
     expect(job).to_have_count(1)
     expect(job.get_by_role("heading")).to_contain_text(re.compile("train job .*: (queued|running|succeeded)"))
@@ -229,7 +229,6 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
     page.get_by_role("button", name="Deploy now").click()
     result = page.get_by_role("status", name="Deploy result")
     expect(result).not_to_be_empty()
-    screenshot(page, "models")
     (record,) = studio.api.get("/api/deploys").json()
     assert (record["model_id"], record["state"]) == (
         model_id,
@@ -237,6 +236,9 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
     )  # a sentry without its ESPHome export
     expect(result).to_contain_text(f"Deploy {record['id']}: failed")
     expect(result).to_contain_text("has no ESPHome export; export it first")
+    deploys = page.get_by_role("table", name="Deploys")
+    expect(deploys.get_by_role("row", name=re.compile(record["id"]))).to_contain_text("failed")
+    screenshot(page, "models")
 
 
 def test_under_ingress_the_page_works_below_the_proxy_prefix(

@@ -14,7 +14,7 @@ const POLL_MS = 5000;
 
 export function renderDataset(app: HTMLElement, id: string): () => void {
   const summary = h("section", { "aria-labelledby": "health-heading", class: "panel" });
-  const train = new TrainPanel(id);
+  const train = new TrainPanel(id, () => void refresh());
   const clips = new ClipTable(() => void refresh());
   const title = h("h2", {}, id);
 

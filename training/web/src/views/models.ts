@@ -10,16 +10,50 @@ import { operatingPoint, summary, type Report } from "../report";
 export function renderModels(app: HTMLElement, deployId: string): () => void {
   const table = h("table", { "aria-label": "Models" });
   const deploy = h("div", {});
-  fill(app, h("h2", {}, "Models"), deploy, table);
-  void load(table, deploy, deployId);
+  const history = h("table", { "aria-label": "Deploys" });
+  const reloadHistory = () => void loadHistory(history);
+  fill(app, h("h2", {}, "Models"), deploy, table, h("h2", {}, "Deploys"), history);
+  void load(table, deploy, deployId, reloadHistory);
+  reloadHistory();
   return () => undefined;
 }
 
-async function load(table: HTMLElement, deployBox: HTMLElement, deployId: string): Promise<void> {
+async function loadHistory(table: HTMLElement): Promise<void> {
+  try {
+    const deploys = await call(api.GET("/api/deploys"));
+    const where = (t: Record<string, unknown>) => `${t.kind}: ${String(t.url ?? t.folder ?? "")}${t.name ? ` (${t.name})` : ""}`;
+    fill(
+      table,
+      h("thead", {}, h("tr", {}, ["Deploy", "Model", "State", "Targets", "When", "By"].map((t) => h("th", { scope: "col" }, t)))),
+      h(
+        "tbody",
+        {},
+        deploys.length
+          ? deploys.map((d) =>
+              h(
+                "tr",
+                {},
+                h("th", { scope: "row" }, d.id, d.rollback_of ? h("span", { class: "badge" }, ` rollback of ${d.rollback_of}`) : null),
+                h("td", {}, d.model_id),
+                h("td", { class: d.state === "succeeded" ? "ok" : "warn" }, d.state),
+                h("td", {}, d.targets.map((t) => where(t)).join("; ")),
+                h("td", {}, new Date(d.created_at * 1000).toLocaleString()),
+                h("td", {}, d.user),
+              ),
+            )
+          : h("tr", {}, h("td", { colspan: 6 }, "No deploys yet.")),
+      ),
+    );
+  } catch (err) {
+    notify((err as Error).message, "error");
+  }
+}
+
+async function load(table: HTMLElement, deployBox: HTMLElement, deployId: string, deployed: () => void): Promise<void> {
   try {
     const models = await call(api.GET("/api/models"));
     const details = await Promise.all(models.map((m) => call(api.GET("/api/models/{model_id}", { params: { path: { model_id: m.id } } }))));
-    const open = (id: string) => fill(deployBox, deployForm(id));
+    const open = (id: string) => fill(deployBox, deployForm(id, deployed));
     fill(
       table,
       h("thead", {}, h("tr", {}, ["Model", "Role", "Phrase", "Dataset", "Created", "Report", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
@@ -70,7 +104,7 @@ async function download(id: string): Promise<void> {
   }
 }
 
-function deployForm(modelId: string): HTMLElement {
+function deployForm(modelId: string, deployed: () => void): HTMLElement {
   const kind = h("select", { id: "deploy-kind" }, h("option", { value: "judge" }, "a Judge"), h("option", { value: "custom_wake_words" }, "an ESPHome custom_wake_words folder"));
   const url = h("input", { id: "deploy-url", type: "url", placeholder: "http://judge:10401" });
   const judgeToken = h("input", { id: "deploy-token", type: "password" });
@@ -99,6 +133,7 @@ function deployForm(modelId: string): HTMLElement {
         try {
           const record = await call(api.POST("/api/deploy", { body: { model_id: modelId, targets: [target] } }));
           showDeploy(result, record);
+          deployed();
         } catch (err) {
           fill(result, h("p", { class: "warn" }, (err as Error).message));
         } finally {

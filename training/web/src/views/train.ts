@@ -15,11 +15,16 @@ export class TrainPanel {
   readonly element: HTMLElement;
   private readonly button = h("button", { type: "submit", disabled: true, "aria-describedby": "train-reason" }, "Train");
   private readonly reason = h("p", { id: "train-reason", class: "reason" }, "Loading the dataset…");
-  private readonly jobsList = h("div", { role: "list", "aria-label": "Training jobs" });
+  private readonly jobsList = h("div", { role: "list", "aria-label": "Jobs" });
   private readonly jobs = new Map<string, Job>();
+  private readonly seen = new Set<string>();
   private pollTimer: number | undefined;
 
-  constructor(private readonly dataset: string) {
+  /** `finished`: a job of this dataset ended (a synthesis or retrain job changes its clips). */
+  constructor(
+    private readonly dataset: string,
+    private readonly finished: () => void = () => undefined,
+  ) {
     const kind = h("select", { id: "train-kind" }, h("option", { value: "sentry" }, "sentry (on the satellite)"), h("option", { value: "judge" }, "judge (server-side check)"));
     const recipe = h("input", { id: "train-recipe", maxlength: 200, placeholder: "the preset named like the kind" });
     const overrides = h("textarea", { id: "train-overrides", rows: 2, placeholder: '{"train.epochs": 5}' });
@@ -62,7 +67,7 @@ export class TrainPanel {
       ),
       h("div", { class: "inline" }, this.button, this.reason),
     );
-    this.element = h("section", { class: "panel" }, form, h("h3", { id: "jobs-heading" }, "Training jobs"), this.jobsList);
+    this.element = h("section", { class: "panel" }, form, h("h3", { id: "jobs-heading" }, "Jobs"), this.jobsList);
   }
 
   update(detail: DatasetDetail): void {
@@ -88,16 +93,35 @@ export class TrainPanel {
 
   /** A job event from the socket: move its stage and progress; on a stage's end read the whole job. */
   onJobMessage(m: StatusMessage): void {
-    const job = m.job_id ? this.jobs.get(m.job_id) : undefined;
-    if (!job || !m.job_id) return;
+    if (!m.job_id) return;
+    const job = this.jobs.get(m.job_id);
+    if (!job) {
+      if (!this.seen.has(m.job_id)) void this.adopt(m.job_id); // queued elsewhere (the CLI, Home Assistant)
+      return;
+    }
+    if (!FINAL.has(job.state) && m.state && FINAL.has(m.state)) {
+      void this.refreshJob(m.job_id); // the whole job (its result), then `finished`
+      return;
+    }
     Object.assign(job, { state: m.state ?? job.state, stage: m.event.stage || job.stage, progress: m.progress ?? null, eta_s: m.eta_s ?? null });
     if (m.event.message) job.message = m.event.message;
-    if (m.event.name === "stage_finished" || m.event.name === "artifact_saved" || FINAL.has(job.state)) void this.refreshJob(m.job_id);
+    if (m.event.name === "stage_finished" || m.event.name === "artifact_saved") void this.refreshJob(m.job_id);
     else this.draw();
+  }
+
+  private async adopt(id: string): Promise<void> {
+    this.seen.add(id);
+    const job = await call(api.GET("/api/jobs/{job_id}", { params: { path: { job_id: id } } }));
+    if (this.mine(job)) {
+      this.jobs.set(id, job);
+      this.draw();
+    }
   }
 
   async refreshJob(id: string): Promise<void> {
     const job = await call(api.GET("/api/jobs/{job_id}", { params: { path: { job_id: id } } }));
+    const before = this.jobs.get(id);
+    if (before && !FINAL.has(before.state) && FINAL.has(job.state)) this.finished();
     this.jobs.set(id, job);
     this.draw();
   }
@@ -117,7 +141,7 @@ export class TrainPanel {
 
   private draw(): void {
     const jobs = [...this.jobs.values()].sort((a, b) => b.created_at - a.created_at);
-    fill(this.jobsList, jobs.length ? jobs.map((j) => this.card(j)) : h("p", { class: "muted" }, "No training jobs yet."));
+    fill(this.jobsList, jobs.length ? jobs.map((j) => this.card(j)) : h("p", { class: "muted" }, "No jobs yet."));
     this.schedulePoll();
   }
 
