@@ -17,11 +17,14 @@ from wakesmith import api
 from wakesmith.artifact import read_current, resolve_artifact
 from wakesmith.config import SynthConfig
 from wakesmith.data.schema import unknown_dataset
-from wakesmith.errors import ConfigError, DatasetError
+from wakesmith.errors import ConfigError, DatasetError, WakesmithError
+from wakesmith.evaluate.report import EvalReport
 from wakesmith.events import Emitter
 from wakesmith.home import Home
 
 DATA_STAGE = "data"
+COMPARE_FA_PER_HOUR = 0.5
+"""A trained model is compared with the current one by held-out recall at this false-accept rate."""
 
 
 class _Spec(BaseModel):
@@ -118,10 +121,13 @@ def run_spec(kind: str, spec: dict[str, Any], home: Home, emitter: Emitter) -> d
         emitter.warning(DATA_STAGE, warning)
     emitter.finished(DATA_STAGE, f"{health.clips} clips", clips=health.clips, by_label=health.by_label)
     recipe = api.load_train_recipe(parsed.recipe or parsed.kind, parsed.override_list(), parsed.kind)
+    current = home.models / read_current(home)[parsed.kind] if parsed.kind in read_current(home) else None
     trained = api.train(recipe, home=home, emitter=emitter)
     path = trained.artifact.path
+    comparison = None
     if parsed.evaluate:
         api.evaluate(path, home=home, emitter=emitter)
+        comparison = compare_to_current(path, current)
     exported = [str(api.export(path, fmt, home=home, emitter=emitter)) for fmt in parsed.exports]
     return {
         "model_id": trained.artifact.model_id,
@@ -129,4 +135,31 @@ def run_spec(kind: str, spec: dict[str, Any], home: Home, emitter: Emitter) -> d
         "best_score": trained.best_score,
         "resumed_from_step": trained.resumed_from_step,
         "exports": exported,
+        "comparison": comparison,
+    }
+
+
+def compare_to_current(new: Path, current: Path | None) -> dict[str, Any]:
+    """The new model against the one that was current when the job started, on their held-out reports:
+    recall of the test positives at :data:`COMPARE_FA_PER_HOUR` on every negative stream. ``better``
+    when the new recall is higher, or when there is no current model (or report) to beat.
+
+    Each report was measured on the dataset as it was when that model was evaluated: after a retrain
+    that added hard negatives, the new model's test streams hold them too, so a tie goes to the old one.
+    """
+    recall = EvalReport.load(new).recall_at(COMPARE_FA_PER_HOUR)
+    metric = f"recall at {COMPARE_FA_PER_HOUR:g} FA/h"
+    old: float | None = None
+    if current is not None and current.is_dir() and current.resolve() != new.resolve():
+        try:
+            old = EvalReport.load(current).recall_at(COMPARE_FA_PER_HOUR)
+        except WakesmithError:
+            old = None  # never evaluated: nothing to beat
+    better = old is None or recall > old
+    return {
+        "metric": metric,
+        "new": round(recall, 4),
+        "current": None if old is None else round(old, 4),
+        "current_model": None if current is None else current.name,
+        "better": better,
     }
