@@ -113,7 +113,14 @@ def web(session: nox.Session) -> None:
     worker that trains the tiny recipe (hence ``train``). ``websockets`` gives uvicorn its WebSocket
     support for ``/api/status``."""
     session.install(
-        "-e", ".[train,server]", "playwright", "websockets", "pytest", "pytest-timeout", env=CONSTRAINTS
+        "-e",
+        ".[train,server]",
+        "playwright",
+        "websockets",
+        "httpx",
+        "pytest",
+        "pytest-timeout",
+        env=CONSTRAINTS,
     )
     session.run("pytest", "tests/web", *session.posargs, env=_threads())
 

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from wakesmith.audio.io import read_audio, write_wav
 
 sys.path.insert(0, str(Path(__file__).parent))
-from e2e_support import CHROMIUM, CHROMIUM_ARGS, INGRESS_PATH, TOKEN, Studio
+from e2e_support import CHROMIUM, INGRESS_PATH, TOKEN, Studio, launch
 
 
 def _free_port() -> int:
@@ -141,18 +141,20 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser(speech_wav: Path) -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     if not CHROMIUM.is_file():
         pytest.skip(f"No Chromium at {CHROMIUM} (apt-get install chromium, or set WAKESMITH_CHROMIUM)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={speech_wav}"],
-        )
-        yield launched
-        launched.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any, speech_wav: Path) -> Iterator[Any]:
+    launched = launch(playwright, speech_wav)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

@@ -66,3 +66,11 @@ def screenshot(page: Any, name: str) -> None:
 def as_wav_file(audio: np.ndarray, path: Path) -> Path:
     path.write_bytes(wav_bytes(to_pcm16(audio)))
     return path
+
+
+def launch(playwright: Any, microphone: Path) -> Any:
+    """Chromium whose fake microphone plays ``microphone`` (a WAV, looped)."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={microphone}"],
+    )

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from e2e_support import TOKEN, Studio, as_wav_file, screenshot, tone
+from e2e_support import TOKEN, Studio, as_wav_file, launch, screenshot, tone
 from playwright.sync_api import expect
 
 from wakesmith.data.splits import DEFAULT_RATIOS, bucket, group_key, split_of
@@ -108,6 +108,24 @@ def test_a_take_recorded_in_the_browser_becomes_a_clip(page: Any, studio: Studio
     assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
 
 
+def test_a_clipping_microphone_is_warned_about(playwright: Any, studio: Studio, tmp_path: Path) -> None:
+    t = np.arange(2 * 16_000) / 16_000
+    loud = np.sign(np.sin(2 * np.pi * 220 * t)).astype(np.float32)  # a square wave at full scale
+    browser = launch(playwright, as_wav_file(loud, tmp_path / "loud.wav"))
+    try:
+        page = browser.new_context().new_page()
+        new_dataset(studio, "clipping")
+        visit(page, studio, "/datasets/clipping")
+        warning = page.get_by_role("alert").filter(has_text="Clipping")
+        expect(warning).to_be_hidden()
+        page.get_by_role("button", name="Start recording").click()
+        expect(warning).to_be_visible()
+        page.get_by_role("button", name="Stop recording").click()
+        screenshot(page, "record-clipping")
+    finally:
+        browser.close()
+
+
 def test_wav_files_are_uploaded_by_the_file_input(
     page: Any, studio: Studio, speech_wav: Path, tmp_path: Path
 ) -> None:
@@ -137,6 +155,10 @@ def test_a_clip_is_discarded_restored_and_relabelled(page: Any, studio: Studio) 
     row = clips_table(page).get_by_role("row").filter(has=page.get_by_label(f"Label of clip {cid}"))
     row.get_by_role("button", name="Discard").click()
     expect(row).to_contain_text("discarded")
+    expect(row.get_by_role("cell").nth(1)).to_have_text("1")  # its "Added" number stays
+    expect(
+        clips_table(page).get_by_role("row").filter(has_text="bob").get_by_role("cell").nth(1)
+    ).to_have_text("2")
     assert studio.api.get(f"/api/recordings/{cid}").json()["deleted"] is True
     expect(page.get_by_role("region", name="Dataset health")).to_contain_text("Discarded1")
     screenshot(page, "dataset-discarded")

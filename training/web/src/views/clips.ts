@@ -31,6 +31,7 @@ export class ClipTable {
   readonly element: HTMLElement;
   private rows: Row[] = [];
   private lastKey = "";
+  private readonly orderOf = new Map<string, number>();
   private readonly discarded = new Map<string, Row>();
   private sort: SortKey = "added";
   private descending = true;
@@ -64,7 +65,9 @@ export class ClipTable {
     const key = JSON.stringify(clips);
     if (key === this.lastKey) return; // a poll that found nothing new: keep the table (and its focus) as is
     this.lastKey = key;
-    this.rows = clips.map((clip, order) => ({ clip, order }));
+    // "Added" numbers are given once per page: a discarded clip leaves the list without renumbering the rest
+    for (const c of clips) if (!this.orderOf.has(c.id)) this.orderOf.set(c.id, this.orderOf.size);
+    this.rows = clips.map((clip) => ({ clip, order: this.orderOf.get(clip.id) ?? 0 }));
     const live = new Set(clips.map((c) => c.id));
     for (const id of [...this.discarded.keys()]) if (live.has(id)) this.discarded.delete(id);
     this.draw();
