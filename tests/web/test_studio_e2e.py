@@ -6,6 +6,7 @@ A screenshot of each page lands in ``$WAKESMITH_ARTIFACTS`` (default ``tests/web
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -126,7 +127,7 @@ def test_a_clipping_microphone_is_warned_about(playwright: Any, studio: Studio, 
         browser.close()
 
 
-def test_wav_files_are_uploaded_by_the_file_input(
+def test_wav_files_are_uploaded_by_the_file_input_and_by_dropping(
     page: Any, studio: Studio, speech_wav: Path, tmp_path: Path
 ) -> None:
     new_dataset(studio, "uploaded")
@@ -144,6 +145,24 @@ def test_wav_files_are_uploaded_by_the_file_input(
         c["label"] for c in studio.api.get("/api/recordings", params={"dataset": "uploaded"}).json()
     )
     assert labels == ["background", "background"]
+
+    # drag and drop: a file dropped on the zone (the drop event a file manager's drag ends in)
+    page.get_by_label("Label for uploaded files").select_option("positive")
+    dropped = base64.b64encode(as_wav_file(tone(800, 11), tmp_path / "dropped.wav").read_bytes()).decode()
+    transfer = page.evaluate_handle(
+        """(b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], "dropped.wav", { type: "audio/wav" }));
+            return dt;
+        }""",
+        dropped,
+    )
+    page.get_by_role("region", name="Drop audio files here").dispatch_event(
+        "drop", {"dataTransfer": transfer}
+    )
+    expect(uploads).to_contain_text("dropped.wav: added as positive (1.00 s)")
+    expect(clips_table(page).locator("tbody tr")).to_have_count(3)
 
 
 def test_a_clip_is_discarded_restored_and_relabelled(page: Any, studio: Studio) -> None:
