@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from wakesmith.server import ui
 from wakesmith.server.app import create_app
 from wakesmith.server.settings import SUPERVISOR_PROXY, ServerSettings
 from wakesmith.server.ui import mount_ui
@@ -49,3 +50,18 @@ def test_assets_outside_the_bundle_are_not_served(tmp_path: Path) -> None:
     client = _client(tmp_path, "standalone")
     for path in ("/assets/%2e%2e/index.html", "/assets/..%2F..%2Fui.py", "/assets/", "/assets/nope.js"):
         assert client.get(path).status_code == 404, path
+
+
+def test_mounting_twice_is_mounting_once_and_an_unbuilt_ui_says_how_to_build_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _client(tmp_path, "standalone")
+    routes = len(client.app.routes)  # type: ignore[attr-defined]
+    mount_ui(client.app)  # type: ignore[arg-type]
+    assert len(client.app.routes) == routes  # type: ignore[attr-defined]
+    assert client.get("/").status_code == 200
+
+    monkeypatch.setattr(ui, "INDEX", tmp_path / "missing" / "index.html")
+    settings = ServerSettings.model_validate({"home": tmp_path / "home2"})
+    with pytest.raises(ui.UiNotBuiltError, match="npm ci && npm run build"):
+        mount_ui(create_app(settings, token=TOKEN))

@@ -77,7 +77,12 @@ class PublicUi:
 
 
 def mount_ui(app: FastAPI) -> None:
-    """Serve the UI from ``app`` (made by :func:`wakesmith.server.app.create_app`); call before serving."""
+    """Serve the UI from ``app`` (made by :func:`wakesmith.server.app.create_app`); call before serving.
+
+    A second call does nothing (so tests may call it on an app that ``create_app`` already gave a UI).
+    """
+    if getattr(app.state, "ui_mounted", False):
+        return
     if not INDEX.is_file():
         raise UiNotBuiltError(
             f"The studio's UI is not built ({INDEX} is missing): run `npm ci && npm run build` in "
@@ -87,3 +92,4 @@ def mount_ui(app: FastAPI) -> None:
     app.router.routes.extend(routes)  # behind the guard (ingress); not in the OpenAPI schema
     if app.state.studio.settings.mode == "standalone":
         app.add_middleware(PublicUi, files=Starlette(routes=routes))
+    app.state.ui_mounted = True
