@@ -45,6 +45,9 @@ def new_dataset(studio: Studio, name: str, phrase: str = "hey wakesmith") -> Non
 
 def test_a_wake_word_is_made_from_its_phrase(page: Any, studio: Studio) -> None:
     visit(page, studio)
+    expect(page.get_by_label("Studio machine")).to_contain_text(
+        re.compile(r"^live · CPU load [\d.]+ of \d+ cores")
+    )
     page.get_by_label("Wake phrase").fill("Hey Wakesmith")
     page.get_by_label("Synthesize speech for it (espeak-ng voices)").uncheck()
     page.get_by_role("button", name="Create wake word").click()
@@ -83,6 +86,7 @@ def test_without_the_status_socket_the_page_polls(page: Any, studio: Studio) -> 
     expect(page.get_by_role("button", name="Train")).to_be_disabled()
     studio.upload("polled", tone(800, 3), "positive", "carol")
     expect(clips_table(page).get_by_role("row").filter(has_text="carol")).to_have_count(1, timeout=12_000)
+    expect(page.get_by_label("Studio machine")).to_have_text("polling")
 
 
 def test_a_take_recorded_in_the_browser_becomes_a_clip(page: Any, studio: Studio) -> None:

@@ -9,6 +9,7 @@ import { renderDashboard } from "./views/dashboard";
 import { renderDataset } from "./views/dataset";
 import { renderLogin } from "./views/login";
 import { renderModels } from "./views/models";
+import { watchMachine } from "./views/machine";
 
 const app = document.getElementById("app") as HTMLElement;
 let leave: (() => void) | void;
@@ -33,5 +34,6 @@ whenUnauthorized(() => {
   if (!app.querySelector("#login")) renderLogin(app, route);
 });
 takeTokenFromFragment();
+watchMachine(document.getElementById("machine") as HTMLElement);
 window.addEventListener("hashchange", route);
 route();
