@@ -135,7 +135,18 @@ export class ClipTable {
       h("td", {}, h("button", { type: "button", "aria-label": `Play clip ${clip.id}`, onclick: () => void this.player.play(clip.id) }, "▶")),
       h("td", {}, order + 1),
       h("td", {}, label, clip.deleted ? h("span", { class: "badge" }, " discarded") : null),
-      h("td", {}, clip.speaker || "—"),
+      h(
+        "td",
+        {},
+        h("input", {
+          class: "speaker",
+          value: clip.speaker,
+          "aria-label": `Speaker of clip ${clip.id}`,
+          disabled: clip.deleted,
+          maxlength: 200,
+          onchange: (e: Event) => void this.setSpeaker(clip, (e.target as HTMLInputElement).value.trim()),
+        }),
+      ),
       h("td", {}, seconds(clip.duration_s)),
       h("td", {}, clip.rms_dbfs.toFixed(1)),
       h("td", {}, clip.snr_db.toFixed(1)),
@@ -146,7 +157,7 @@ export class ClipTable {
   }
 
   private key(e: KeyboardEvent, clip: Recording): void {
-    if (e.target !== e.currentTarget) return; // typing in the row's select
+    if (e.target !== e.currentTarget) return; // typing in the row's select or speaker field
     const row = e.currentTarget as HTMLElement;
     const k = e.key.toLowerCase();
     if (KEYS[k] && !clip.deleted) void this.relabel(clip, KEYS[k]);
@@ -164,6 +175,14 @@ export class ClipTable {
     await this.edit(async () => {
       const updated = await call(api.PATCH("/api/recordings/{clip_id}", { params: { path: { clip_id: clip.id } }, body: { label } }));
       notify(`Clip ${clip.id} relabelled ${updated.label}.`);
+    });
+  }
+
+  private async setSpeaker(clip: Recording, speaker: string): Promise<void> {
+    if (speaker === clip.speaker) return;
+    await this.edit(async () => {
+      await call(api.PATCH("/api/recordings/{clip_id}", { params: { path: { clip_id: clip.id } }, body: { speaker } }));
+      notify(`Clip ${clip.id}: speaker ${speaker || "(none)"}.`);
     });
   }
 
