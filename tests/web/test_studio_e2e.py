@@ -18,7 +18,9 @@ import pytest
 from e2e_support import TOKEN, Studio, as_wav_file, launch, screenshot, tone
 from playwright.sync_api import expect
 
+from wakesmith.config import DetectorConfig
 from wakesmith.data.splits import DEFAULT_RATIOS, bucket, group_key, split_of
+from wakesmith.evaluate.report import EvalReport
 
 pytestmark = pytest.mark.e2e
 
@@ -291,6 +293,45 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
     expect(result).to_contain_text("has no ESPHome export; export it first")
     deploys = page.get_by_role("table", name="Deploys")
     expect(deploys.get_by_role("row", name=re.compile(record["id"]))).to_contain_text("failed")
+
+    # The report figures: an evaluation report as api.evaluate writes it (EvalReport), put beside the
+    # model by hand; evaluating for real needs confusables and hours of speech this dataset lacks.
+    report = EvalReport.model_validate(
+        {
+            "model_id": model_id,
+            "role": "sentry",
+            "step_s": 0.01,
+            "detector": DetectorConfig().model_dump(),
+            "positives": 12,
+            "streams": [{"name": "speech", "hours": 0.5, "fa_per_hour": [2.0, 0.0]}],
+            "thresholds": [0.5, 0.9],
+            "fa_per_hour": [2.0, 0.0],
+            "frr": [0.0, 0.25],
+            "operating_points": [
+                {
+                    "name": "strict",
+                    "target_fa_per_hour": 0.1,
+                    "threshold": 0.9,
+                    "fa_per_hour": 0.0,
+                    "recall": 0.75,
+                    "frr": 0.25,
+                    "met": True,
+                }
+            ],
+            "eer": 0.125,
+            "pauc": 0.9,
+            "pauc_max_fa_per_hour": 1.0,
+            "histogram": {"edges": [0.0, 1.0], "positive": [12], "negative": [3]},
+            "confusion": [[3, 0], [3, 9]],
+            "confusion_threshold": 0.9,
+        }
+    )
+    (Path(listed["result"]["path"]) / "report.json").write_text(report.model_dump_json())
+    page.reload()
+    expect(row).to_contain_text("EER 12.5 % · 12 positives · 0.5 h of negatives")
+    expect(row.get_by_role("list", name=f"Operating points of {model_id}")).to_have_text(
+        "strict: threshold 0.90, 0.00 FA/h, recall 75.0 %"
+    )
     screenshot(page, "models")
 
 
