@@ -1,7 +1,8 @@
-"""The Judge's HTTP API (``/ha`` on its HTTP port) as the integration uses it, over aiohttp.
+"""The Judge's HTTP API (``/ha`` on its HTTP port) and the trainer studio's (``/api``) as the
+integration uses them, over aiohttp.
 
-The integration never imports the wakesmith package (it runs in Home Assistant's Python): this
-client is its only knowledge of the Judge.
+The integration never imports the wakesmith package (it runs in Home Assistant's Python): these
+clients are its only knowledge of the Judge and the studio.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 
@@ -42,19 +43,16 @@ class JudgeRequestError(JudgeError):
         self.detail = detail
 
 
-@dataclass
-class JudgeClient:
-    """One Judge: ``http://host:http_port`` with an optional bearer token."""
+class _Service:
+    """What the Judge's and the studio's clients share: a base URL, a bearer token, JSON requests."""
 
     session: aiohttp.ClientSession
-    host: str
-    http_port: int
-    token: str = ""
+    token: str
+    what: ClassVar[str] = "the Judge"
 
     @property
     def base(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.http_port}"
+        raise NotImplementedError
 
     @property
     def _headers(self) -> dict[str, str]:
@@ -77,7 +75,7 @@ class JudgeClient:
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
                 if response.status == HTTP_UNAUTHORIZED:
-                    raise JudgeAuthError("The Judge refused the token.")
+                    raise JudgeAuthError(f"{self.what.capitalize()} refused the token.")
                 try:
                     data = await response.json(content_type=None)
                 except (ValueError, aiohttp.ContentTypeError):
@@ -86,10 +84,27 @@ class JudgeClient:
                     detail = data.get("detail") if isinstance(data, dict) else None
                     raise JudgeRequestError(response.status, str(detail or response.reason))
                 if not isinstance(data, dict):
-                    raise JudgeRequestError(response.status, "The Judge answered something that is not JSON.")
+                    raise JudgeRequestError(
+                        response.status, f"{self.what.capitalize()} answered something that is not JSON."
+                    )
                 return data
         except (aiohttp.ClientError, TimeoutError) as err:
-            raise JudgeConnectionError(f"Cannot reach the Judge at {self.base}: {err!r}") from err
+            raise JudgeConnectionError(f"Cannot reach {self.what} at {self.base}: {err!r}") from err
+
+
+@dataclass
+class JudgeClient(_Service):
+    """One Judge: ``http://host:http_port`` with an optional bearer token."""
+
+    session: aiohttp.ClientSession
+    host: str
+    http_port: int
+    token: str = ""
+
+    @property
+    def base(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.http_port}"
 
     async def info(self) -> dict[str, Any]:
         return await self._request("GET", "/ha/info")
@@ -132,17 +147,26 @@ class JudgeClient:
             raise JudgeConnectionError(f"The Judge's event stream broke: {err!r}") from err
 
 
-async def post_json(
-    session: aiohttp.ClientSession, url: str, body: dict[str, Any], *, token: str = ""
-) -> dict[str, Any]:
-    """POST JSON to the trainer studio (``wakesmith serve``; a bearer token when it has one)."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
-    try:
-        async with session.post(url, json=body, headers=headers, timeout=timeout) as r:
-            if r.status >= 400:
-                raise JudgeRequestError(r.status, (await r.text())[:200])
-            data = await r.json(content_type=None)
-            return data if isinstance(data, dict) else {}
-    except (aiohttp.ClientError, TimeoutError, ValueError) as err:
-        raise JudgeConnectionError(f"Cannot reach the trainer at {url}: {err!r}") from err
+@dataclass
+class StudioClient(_Service):
+    """The trainer studio (``wakesmith serve`` or the trainer add-on) at its URL, with its token."""
+
+    session: aiohttp.ClientSession
+    url: str
+    token: str = ""
+    what: ClassVar[str] = "the trainer studio"
+
+    @property
+    def base(self) -> str:
+        return self.url.rstrip("/")
+
+    async def retrain(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/retrain``: import the Judge's hard negatives, queue a training → ``{job_id, …}``."""
+        return await self._request("POST", "/api/retrain", body=body)
+
+    async def job(self, job_id: str) -> dict[str, Any]:
+        return await self._request("GET", f"/api/jobs/{job_id}")
+
+    async def deploy(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/deploy``: the studio places the model and installs it (undone on failure)."""
+        return await self._request("POST", "/api/deploy", body=body, timeout=INSTALL_TIMEOUT_S)

@@ -1,4 +1,5 @@
-"""Actions: ``report_false_alarm``, ``install_model``, ``retrain`` (registered once, in ``async_setup``)."""
+"""Actions: ``report_false_alarm``, ``install_model``, ``retrain``, ``deploy`` (registered once, in
+``async_setup``)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api import JudgeError, post_json
+from .api import JudgeError, StudioClient
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DATASET,
     ATTR_KIND,
     ATTR_MODEL,
+    ATTR_MODEL_ID,
     ATTR_PATH,
     ATTR_SATELLITE,
     ATTR_VERDICT_ID,
@@ -31,6 +33,7 @@ from .const import (
 )
 from .coordinator import WakesmithData
 from .errors import judge_error
+from .studio import follow_job
 
 TFLITE_MAGIC = b"TFL3"
 """The flatbuffer file identifier of a TFLite model (bytes 4–8)."""
@@ -50,6 +53,13 @@ INSTALL_SCHEMA = vol.Schema(
     {
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_PATH): cv.string,
+        vol.Optional(ATTR_MODEL): cv.string,
+    }
+)
+DEPLOY_SCHEMA = vol.Schema(
+    {
+        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_MODEL_ID): cv.string,
         vol.Optional(ATTR_MODEL): cv.string,
     }
 )
@@ -112,25 +122,42 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
     async def retrain(call: ServiceCall) -> ServiceResponse:
         entry = _entry(hass, call)
-        url = str(entry.data.get(CONF_TRAINER_URL) or "").rstrip("/")
-        if not url:
-            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_trainer")
+        studio = _studio(hass, entry)
         # The trainer studio's POST /api/retrain (training/wakesmith/server/routes/retrain.py): it imports
-        # the Judge's captured hard negatives from its capture folder, then queues a training job.
+        # the Judge's captured hard negatives from its capture folder, then queues a training job, which
+        # studio.follow_job watches until wakesmith_job_finished.
         body: dict[str, Any] = {"hard_negatives": entry.runtime_data.coordinator.data.hard_negatives}
         if call.data.get(ATTR_DATASET):
             body["dataset_id"] = call.data[ATTR_DATASET]
         if call.data.get(ATTR_KIND):
             body["kind"] = call.data[ATTR_KIND]
-        token = str(entry.data.get(CONF_TRAINER_TOKEN) or "")
         try:
-            return await post_json(async_get_clientsession(hass), f"{url}/api/retrain", body, token=token)
+            queued = await studio.retrain(body)
         except JudgeError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="trainer_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise _studio_error(err) from err
+        if queued.get("job_id"):
+            follow_job(hass, entry, studio, str(queued["job_id"]))
+        return queued
+
+    async def deploy(call: ServiceCall) -> ServiceResponse:
+        """The studio places a trained judge where the Judge reads it and has the Judge install it."""
+        entry = _entry(hass, call)
+        studio = _studio(hass, entry)
+        judge = entry.runtime_data.client
+        models = entry.runtime_data.coordinator.data.info.get("models", [])
+        name = call.data.get(ATTR_MODEL) or (models[0]["name"] if models else "")
+        target = {"kind": "judge", "url": judge.base, "token": judge.token, "name": name}
+        try:
+            record = await studio.deploy({"model_id": call.data[ATTR_MODEL_ID], "targets": [target]})
+        except JudgeError as err:
+            raise _studio_error(err) from err
+        if record.get("state") != "succeeded":
+            reasons = "; ".join(
+                str(r.get("message", "")) for r in record.get("results", []) if not r.get("ok")
+            )
+            raise _studio_error(JudgeError(reasons or "the deploy failed"))
+        await entry.runtime_data.coordinator.async_request_refresh()
+        return record
 
     hass.services.async_register(
         DOMAIN, "report_false_alarm", report_false_alarm, REPORT_SCHEMA, SupportsResponse.OPTIONAL
@@ -139,6 +166,23 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN, "install_model", install_model, INSTALL_SCHEMA, SupportsResponse.OPTIONAL
     )
     hass.services.async_register(DOMAIN, "retrain", retrain, RETRAIN_SCHEMA, SupportsResponse.OPTIONAL)
+    hass.services.async_register(DOMAIN, "deploy", deploy, DEPLOY_SCHEMA, SupportsResponse.OPTIONAL)
+
+
+def _studio(hass: HomeAssistant, entry: ConfigEntry[WakesmithData]) -> StudioClient:
+    """The entry's trainer studio; a validation error when none is configured."""
+    url = str(entry.data.get(CONF_TRAINER_URL) or "").rstrip("/")
+    if not url:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_trainer")
+    return StudioClient(async_get_clientsession(hass), url, str(entry.data.get(CONF_TRAINER_TOKEN) or ""))
+
+
+def _studio_error(err: JudgeError) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="trainer_failed",
+        translation_placeholders={"error": str(err)},
+    )
 
 
 def _install_sentry(hass: HomeAssistant, manifest_path: Path) -> list[Path]:

@@ -193,17 +193,22 @@ class AddonJudge(Judge):
 
 
 class Studio:
-    """``wakesmith serve`` (the trainer studio) from the Judge's environment, without its worker: the
-    retrain action's requests are queued as jobs, which is what the integration is answerable for."""
+    """``wakesmith serve`` (the trainer studio) from the Judge's environment; with ``worker=False`` the
+    retrain action's requests stay queued, which is what the integration is first answerable for."""
 
     TOKEN = "studio-test-token-0123456789"
 
-    def __init__(self, folder: Path, captures: Path) -> None:
+    def __init__(
+        self, folder: Path, captures: Path, *, worker: bool = False, share: Path | None = None
+    ) -> None:
         self.port = free_port()
         self.log = folder / "studio.log"
+        self.home = folder / "home"
         cmd = [required("WAKESMITH_JUDGE_PYTHON"), "-m", "wakesmith.cli.main", "serve"]
-        cmd += ["--home", str(folder / "home"), "--port", str(self.port), "--token", self.TOKEN]
-        cmd += ["--captures-folder", str(captures), "--no-worker"]
+        cmd += ["--home", str(self.home), "--port", str(self.port), "--token", self.TOKEN]
+        cmd += ["--captures-folder", str(captures), "--worker" if worker else "--no-worker"]
+        if share is not None:
+            cmd += ["--share-folder", str(share)]
         captures.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)

@@ -6,6 +6,7 @@ test_integration.py); the blueprints' triggers, conditions and inputs are what i
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_fire_time_changed, async_mock_service
 
@@ -96,25 +97,62 @@ async def test_false_accepts_above_the_limit_for_n_hours_notify(
     assert [c.data["message"] for c in notes] == [2.5]
 
 
-async def test_n_new_hard_negatives_retrain_then_notify(hass: HomeAssistant, config_dir: Path) -> None:
-    retrains: list[ServiceCall] = async_mock_service(hass, "wakesmith", "retrain")
+async def test_n_new_hard_negatives_retrain_wait_for_the_job_then_notify_and_deploy(
+    hass: HomeAssistant, config_dir: Path, freezer: FrozenDateTimeFactory
+) -> None:
+    retrains: list[ServiceCall] = async_mock_service(
+        hass, "wakesmith", "retrain", response={"job_id": "job-1"}, supports_response=SupportsResponse.ONLY
+    )
+    deploys: list[ServiceCall] = async_mock_service(hass, "wakesmith", "deploy")
     notes: list[ServiceCall] = async_mock_service(hass, "test", "notify")
     sensor = "sensor.judge_hard_negatives"
     hass.states.async_set(sensor, "0")
-    await _automation(
-        hass, "retrain_on_hard_negatives.yaml", {"hard_negatives": sensor, "every": 50, "notify": NOTIFY}
-    )
+    notify = [{"action": "test.notify", "data": {"message": "{{ message }}"}}]
+    inputs = {"hard_negatives": sensor, "every": 50, "install": True, "wait_hours": 2, "notify": notify}
+    await _automation(hass, "retrain_on_hard_negatives.yaml", inputs)
+
+    async def _settle() -> None:
+        # not async_block_till_done: it would wait for the automation, which waits for the job
+        for _ in range(50):
+            await asyncio.sleep(0)
+
+    async def finish(**data: Any) -> None:
+        hass.bus.async_fire("wakesmith_job_finished", {"job_id": "job-1", "error": "", **data})
+        await _settle()
+
     for value in ("10", "49", "unavailable", "49"):
         hass.states.async_set(sensor, value)
-        await hass.async_block_till_done()
+        await _settle()
     assert not retrains and not notes
     hass.states.async_set(sensor, "51")
-    await hass.async_block_till_done()
-    assert len(retrains) == 1 and [c.data["message"] for c in notes] == [51]
+    await _settle()
+    assert len(retrains) == 1 and not notes  # waiting for the job
+    await finish(job_id="job-other", state="succeeded", better=True, model_id="x", comparison=None)
+    assert not notes  # someone else's job
+    comparison = {"metric": "recall at 0.5 FA/h", "new": 0.91, "current": 0.84}
+    await finish(state="succeeded", better=True, model_id="judge-2", comparison=comparison)
+    assert [c.data["model_id"] for c in deploys] == ["judge-2"]
+    assert "is better (recall at 0.5 FA/h 0.91 against 0.84); deployed" in notes[-1].data["message"]
+
     for value in ("60", "99"):
         hass.states.async_set(sensor, value)
-        await hass.async_block_till_done()
+        await _settle()
     assert len(retrains) == 1
     hass.states.async_set(sensor, "100")
-    await hass.async_block_till_done()
-    assert len(retrains) == 2 and [c.data["message"] for c in notes] == [51, 100]
+    await _settle()
+    await finish(state="succeeded", better=False, model_id="judge-3", comparison={**comparison, "new": 0.8})
+    assert len(deploys) == 1 and "is not better" in notes[-1].data["message"]
+    assert "the current one stays" in notes[-1].data["message"]
+
+    hass.states.async_set(sensor, "150")
+    await _settle()
+    await finish(state="failed", better=False, model_id=None, comparison=None, error="no clips")
+    assert "the retrain failed (no clips)" in notes[-1].data["message"]
+
+    hass.states.async_set(sensor, "200")
+    await _settle()
+    freezer.tick(timedelta(hours=3))
+    async_fire_time_changed(hass)
+    await _settle()
+    assert len(retrains) == 4 and "did not end within 2 h" in notes[-1].data["message"]
+    assert len(deploys) == 1

@@ -173,7 +173,7 @@ def test_services_yaml_strings_icons_and_registrations_agree() -> None:
         == set(strings)
         == set(icons)
         == registered
-        == {"report_false_alarm", "install_model", "retrain"}
+        == {"report_false_alarm", "install_model", "retrain", "deploy"}
     )
     for name, spec in services.items():
         assert set(spec.get("fields", {})) == set(strings[name].get("fields", {})), name

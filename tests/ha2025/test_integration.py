@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from custom_components.wakesmith import diagnostics
+from custom_components.wakesmith import studio as studio_module
 from ha_judge import TOKEN, Judge, Studio, free_port, pcm, send_trigger
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -22,10 +23,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 DOMAIN = "wakesmith"
 WAIT_S = 15.0
+JOB_WAIT_S = 90.0
+"""A studio worker starts (it imports the training stack) and runs the job."""
 
 
 @pytest.fixture
@@ -320,6 +323,59 @@ async def test_report_by_display_name(
     assert device is not None and device.name == name
 
 
+async def test_a_retrain_is_followed_to_its_end_and_a_trained_judge_deploys(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    judge: Judge,
+    judge_fixture: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real studio with its worker: the job ends (here: the dataset has no clips yet), the integration
+    fires wakesmith_job_finished with the studio's reason; then a judge the studio holds is deployed to
+    the real Judge through the studio (copied into the share folder, installed by the Judge)."""
+    monkeypatch.setattr(studio_module, "POLL_S", 0.2)
+    share = tmp_path / "share"
+    (tmp_path / "captures" / "rejected").mkdir(parents=True)  # a Judge's capture folder, nothing kept yet
+    studio = await hass.async_add_executor_job(
+        lambda: Studio(tmp_path, tmp_path / "captures", worker=True, share=share)
+    )
+    finished = async_capture_events(hass, "wakesmith_job_finished")
+    try:
+        await hass.async_add_executor_job(studio.call, "POST", "/api/datasets", {"name": "hey_katya"})
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, "trainer_url": studio.url, "trainer_token": Studio.TOKEN}
+        )
+        queued = await hass.services.async_call(
+            DOMAIN, "retrain", {"dataset": "hey_katya"}, blocking=True, return_response=True
+        )
+        assert queued is not None
+        async with asyncio.timeout(JOB_WAIT_S):
+            while not finished:
+                await asyncio.sleep(0.1)
+        event = finished[0].data
+        assert event["job_id"] == queued["job_id"] and event["config_entry_id"] == entry.entry_id
+        assert event["state"] == "failed" and "no clips" in event["error"] and event["better"] is False
+
+        fixture = Path(judge_fixture["model"]).parent
+        model_id = json.loads((fixture / "metadata.json").read_text())["model_id"]
+        held = studio.home / "models" / model_id
+        held.mkdir(parents=True)
+        for name in ("metadata.json", "model.onnx"):
+            shutil.copy(fixture / name, held / name)
+        record = await hass.services.async_call(
+            DOMAIN, "deploy", {"model_id": model_id}, blocking=True, return_response=True
+        )
+        assert record is not None and record["state"] == "succeeded", record
+        served = await hass.async_add_executor_job(judge.get, "/ha/info")
+        assert Path(served["models"][0]["path"]).is_relative_to(share)
+        with pytest.raises(HomeAssistantError, match="trainer did not take"):
+            await hass.services.async_call(DOMAIN, "deploy", {"model_id": "no-such-model"}, blocking=True)
+    finally:
+        await hass.async_add_executor_job(studio.stop)
+        await entry.runtime_data.client.install_model("hey_katya", str(judge.model))  # as the others expect
+
+
 async def test_retrain_queues_a_job_in_the_trainer_studio(
     hass: HomeAssistant, entry: MockConfigEntry, judge: Judge, tmp_path: Path
 ) -> None:
@@ -332,7 +388,7 @@ async def test_retrain_queues_a_job_in_the_trainer_studio(
         hass.config_entries.async_update_entry(
             entry, data={**entry.data, "trainer_url": f"{studio.url}/", "trainer_token": "wrong"}
         )
-        with pytest.raises(HomeAssistantError, match=r"trainer did not take.*401"):
+        with pytest.raises(HomeAssistantError, match="trainer studio refused the token"):
             await hass.services.async_call(DOMAIN, "retrain", {"dataset": "hey_katya"}, blocking=True)
         hass.config_entries.async_update_entry(entry, data={**entry.data, "trainer_token": Studio.TOKEN})
         with pytest.raises(HomeAssistantError, match="trainer did not take"):  # no current model yet
