@@ -335,6 +335,24 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
     screenshot(page, "models")
 
 
+def test_a_synthesis_request_is_queued_from_the_form(page: Any, studio: Studio) -> None:
+    visit(page, studio)
+    page.get_by_label("Wake phrase").fill("ok forge")
+    page.get_by_label("Positives to synthesize").fill("3")
+    page.get_by_role("button", name="Create wake word").click()
+    expect(page.get_by_role("heading", name="“ok forge”")).to_be_visible()
+    (job,) = [j for j in studio.api.get("/api/jobs").json() if j["kind"] == "synthesize"]
+    assert job["state"] == "queued" and job["spec"]["dataset_id"] == "ok_forge"
+    assert (job["spec"]["synth"]["phrase"], job["spec"]["synth"]["positives"]) == ("ok forge", 3)
+    card = page.get_by_role("list", name="Jobs").get_by_role("listitem", name=f"Job {job['id']}")
+    expect(card.get_by_role("heading")).to_have_text(f"synthesize job {job['id']}: queued")
+    # No worker runs in this spec (synthesizing even 10 clips takes about a minute here): the job is
+    # cancelled from its card before anything claims it.
+    card.get_by_role("button", name="Cancel job").click()
+    expect(card.get_by_role("heading")).to_have_text(f"synthesize job {job['id']}: cancelled")
+    assert studio.api.get(f"/api/jobs/{job['id']}").json()["state"] == "cancelled"
+
+
 def test_under_ingress_the_page_works_below_the_proxy_prefix(
     browser: Any, ingress_studio: str, tmp_path: Path
 ) -> None:
