@@ -20,6 +20,10 @@ PRESETS: Final = ("sensitive", "default", "strict")
 
 SENTRY_FOLDER: Final = "custom_wake_words"
 """Config-relative folder that satellites download sentry models from."""
+ESPHOME_SENTRY_FOLDER: Final = "esphome/wakesmith"
+"""Config-relative folder for satellites that are reflashed: the ESPHome add-on's configuration folder is
+``<config>/esphome``, so a device's YAML names the model ``wakesmith/<id>.json``."""
+DESTINATIONS: Final = {"custom_wake_words": SENTRY_FOLDER, "esphome": ESPHOME_SENTRY_FOLDER}
 
 EVENT_ACCEPTED: Final = "accepted"
 EVENT_REJECTED: Final = "rejected"
@@ -34,4 +38,5 @@ ATTR_PATH: Final = "path"
 ATTR_DATASET: Final = "dataset"
 ATTR_KIND: Final = "kind"
 ATTR_MODEL_ID: Final = "model_id"
+ATTR_DESTINATION: Final = "destination"
 ATTR_MODEL: Final = "model"

@@ -20,6 +20,7 @@ from .api import JudgeError, StudioClient
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DATASET,
+    ATTR_DESTINATION,
     ATTR_KIND,
     ATTR_MODEL,
     ATTR_MODEL_ID,
@@ -28,6 +29,7 @@ from .const import (
     ATTR_VERDICT_ID,
     CONF_TRAINER_TOKEN,
     CONF_TRAINER_URL,
+    DESTINATIONS,
     DOMAIN,
     SENTRY_FOLDER,
 )
@@ -54,6 +56,7 @@ INSTALL_SCHEMA = vol.Schema(
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_PATH): cv.string,
         vol.Optional(ATTR_MODEL): cv.string,
+        vol.Optional(ATTR_DESTINATION, default="custom_wake_words"): vol.In(tuple(DESTINATIONS)),
     }
 )
 DEPLOY_SCHEMA = vol.Schema(
@@ -107,7 +110,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         entry = _entry(hass, call)
         path = call.data[ATTR_PATH]
         if path.endswith(".json"):
-            written = await hass.async_add_executor_job(_install_sentry, hass, Path(path))
+            folder = DESTINATIONS[call.data[ATTR_DESTINATION]]
+            written = await hass.async_add_executor_job(_install_sentry, hass, Path(path), folder)
             return {"installed": [str(p) for p in written]}
         if not path.endswith(".onnx"):
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="model_kind")
@@ -185,8 +189,9 @@ def _studio_error(err: JudgeError) -> HomeAssistantError:
     )
 
 
-def _install_sentry(hass: HomeAssistant, manifest_path: Path) -> list[Path]:
-    """Copy a sentry export (``<id>.json`` + its ``.tflite``) into ``<config>/custom_wake_words/``.
+def _install_sentry(hass: HomeAssistant, manifest_path: Path, destination: str = SENTRY_FOLDER) -> list[Path]:
+    """Copy a sentry export (``<id>.json`` + its ``.tflite``) into ``<config>/<destination>/``:
+    ``custom_wake_words`` (satellites that download models) or ``esphome/wakesmith`` (reflashed ones).
 
     Both files are checked first (a micro_wake_word manifest, a TFLite flatbuffer) and each lands by
     an atomic rename, the model before its manifest, so a satellite never reads a half-written pair.
@@ -218,8 +223,8 @@ def _install_sentry(hass: HomeAssistant, manifest_path: Path) -> list[Path]:
                 "error": f"{model_name} is not a TFLite model",
             },
         )
-    folder = Path(hass.config.path(SENTRY_FOLDER))
-    folder.mkdir(exist_ok=True)
+    folder = Path(hass.config.path(destination))
+    folder.mkdir(parents=True, exist_ok=True)
     model_target = folder / model_name
     manifest_target = folder / manifest_path.name
     _atomic_write(model_target, model)

@@ -252,6 +252,13 @@ async def test_install_sentry_into_custom_wake_words(
         await hass.services.async_call(DOMAIN, "install_model", {"path": str(outside)}, blocking=True)
     assert (target / "hey_katya.tflite").read_bytes() == tflite  # the installed pair is untouched
 
+    # a satellite that is reflashed: into the ESPHome add-on's configuration folder
+    await hass.services.async_call(
+        DOMAIN, "install_model", {"path": str(manifest), "destination": "esphome"}, blocking=True
+    )
+    reflash = config / "esphome" / "wakesmith"
+    assert sorted(p.name for p in reflash.iterdir()) == ["hey_katya.json", "hey_katya.tflite"]
+
 
 async def test_retrain_without_a_trainer_says_so(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     with pytest.raises(ServiceValidationError, match="No trainer URL is configured"):
