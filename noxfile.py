@@ -110,13 +110,11 @@ def runtime(session: nox.Session) -> None:
 def web(session: nox.Session) -> None:
     """The studio's web UI: the committed bundle and OpenAPI schema, then Playwright specs in Debian's
     Chromium (``scripts/system-deps.sh``; never ``playwright install``) against the real server and a
-    worker that trains the tiny recipe (hence ``train``). ``websockets`` gives uvicorn its WebSocket
-    support for ``/api/status``."""
+    worker that trains the tiny recipe (hence ``train``)."""
     session.install(
         "-e",
         ".[train,server]",
         "playwright",
-        "websockets",
         "httpx",
         "pytest",
         "pytest-timeout",

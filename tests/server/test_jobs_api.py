@@ -73,6 +73,21 @@ def test_a_queued_job_is_listed_tailed_and_cancelled(client: TestClient) -> None
     assert client.get("/api/jobs/nope").status_code == 404
     assert client.get(f"/api/jobs/{job_id}/logs", params={"follow": 1}).text == "-- cancelled\n"
     assert [a["action"] for a in client.get("/api/audit").json()] == ["cancel", "train", "upload"]
+    assert job["spec"]["phrase"] == ""  # a dataset made by upload alone names no phrase: the recipe's
+
+
+def test_a_training_is_named_for_the_phrase_its_dataset_was_made_with(client: TestClient) -> None:
+    assert client.post("/api/datasets", json={"name": "computer", "phrase": "ok computer"}).status_code == 201
+    client.post(
+        "/api/datasets/computer/recordings",
+        files={"audio": ("a.wav", audio_bytes())},
+        data={"label": "positive"},
+    )
+    r = client.post("/api/train", json={"dataset_id": "computer", "kind": "sentry", "recipe": "tiny"})
+    job = client.get(f"/api/jobs/{r.json()['job_id']}").json()
+    assert job["spec"]["phrase"] == "ok computer"
+    mine = client.post("/api/train", json={"dataset_id": "computer", "recipe": "tiny", "phrase": "computer"})
+    assert client.get(f"/api/jobs/{mine.json()['job_id']}").json()["spec"]["phrase"] == "computer"
 
 
 def test_retrain_imports_captures_and_the_socket_sees_every_stage(

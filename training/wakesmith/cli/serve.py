@@ -141,6 +141,10 @@ def run_studio(settings: ServerSettings, *, verbose: bool = False) -> None:
         mount_ui(app)
     except UiNotBuiltError as exc:
         log.warning("%s The API is served without it.", exc)
+    else:
+        if settings.mode == "standalone":
+            shown = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+            log.info("studio: open http://%s:%d/#token=<the studio token>", shown, settings.port)
     stop = threading.Event()
     supervisor = None
 

@@ -44,10 +44,16 @@ class TrainSpec(_Spec):
     """Calibrate the thresholds after training (needs confusables and long speech in the dataset)."""
     exports: list[str] = Field(default_factory=list)
     """Export formats to write after evaluation (``esphome`` for a ``custom_wake_words`` deploy)."""
+    phrase: str = Field(default="", max_length=200)
+    """The wake phrase the model is named and exported for; empty: the studio fills in the dataset's
+    (the phrase it was made with, or, for a retrain, the current model's)."""
 
     def override_list(self) -> list[str]:
         # JSON is YAML: each value parses back to the value given.
-        return [f"dataset={self.dataset_id}"] + [f"{k}={json.dumps(v)}" for k, v in self.overrides.items()]
+        given = [f"dataset={self.dataset_id}"] + (
+            [f"phrase={json.dumps(self.phrase)}"] if self.phrase else []
+        )
+        return given + [f"{k}={json.dumps(v)}" for k, v in self.overrides.items()]
 
 
 class SynthSpec(_Spec):
@@ -107,8 +113,11 @@ def run_spec(kind: str, spec: dict[str, Any], home: Home, emitter: Emitter) -> d
     assert isinstance(parsed, TrainSpec)
     emitter.started(DATA_STAGE, total=2)
     if isinstance(parsed, RetrainSpec):
+        phrase = parsed.phrase
+        if not phrase and parsed.kind in read_current(home):
+            phrase = resolve_artifact(parsed.kind, home).metadata.phrase  # the wake word being retrained
         parsed = parsed.model_copy(
-            update={"dataset_id": retrain_dataset(home, parsed.kind, parsed.dataset_id)}
+            update={"dataset_id": retrain_dataset(home, parsed.kind, parsed.dataset_id), "phrase": phrase}
         )
         if parsed.hard_negatives_folder is not None:
             report = api.import_captures(parsed.hard_negatives_folder, dataset=parsed.dataset_id, home=home)

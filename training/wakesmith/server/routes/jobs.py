@@ -39,6 +39,8 @@ def train(body: TrainCreate, studio: StudioDep, user: CurrentUser) -> JobCreated
 
     The recipe and overrides are validated now (a bad key is a 422 naming it), not in the worker.
     """
+    if not body.phrase:  # the phrase the dataset was made with in the studio, not the recipe's default
+        body = body.model_copy(update={"phrase": studio.records.dataset_phrases().get(body.dataset_id, "")})
     check_spec(body, studio.home)  # also: a dataset without clips is a 422 now
     job = studio.queue.submit("train", body.model_dump(mode="json"), device=studio.settings.device, user=user)
     studio.records.audit(user, "train", body.dataset_id, job_id=job.id, kind=body.kind)

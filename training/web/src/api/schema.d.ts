@@ -754,6 +754,11 @@ export interface components {
             overrides?: {
                 [key: string]: unknown;
             };
+            /**
+             * Phrase
+             * @default
+             */
+            phrase?: string;
             /** Recipe */
             recipe?: string | null;
         };
@@ -879,6 +884,11 @@ export interface components {
             overrides?: {
                 [key: string]: unknown;
             };
+            /**
+             * Phrase
+             * @default
+             */
+            phrase?: string;
             /** Recipe */
             recipe?: string | null;
         };
