@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from wakesmith.runtime.detector import Detection
     from wakesmith.runtime.scorers import Scorer
     from wakesmith.satellite import SatelliteConfig, SatelliteReport, TriggerVerdict
+    from wakesmith.satellite.record import SatelliteTake
 
 log = logging.getLogger(__name__)
 
@@ -550,3 +551,65 @@ def model_details(model: str | Path, *, home: Home | Path | str | None = None) -
         "files": files,
         "current": read_current(h).get(meta.role) == art.model_id,
     }
+
+
+# ----------------------------------------------------------------------------- a satellite's microphone
+
+
+def record_satellite_clips(
+    take: SatelliteTake,
+    *,
+    dataset: str,
+    label: str,
+    speaker: str = "",
+    notes: str = "",
+    max_seconds: float = UPLOAD_MAX_SECONDS,
+    home: Home | Path | str | None = None,
+) -> list[Any]:
+    """Record ``take.takes`` clips from an ESPHome satellite's own microphone (the room and microphone
+    the model will live with) and store each as a clip: source ``satellite``, the label given, the
+    speaker given or else the device's name, the device in the clip's meta. Returns the clips, each
+    once (a take of a sound already in the dataset comes back as that sound's clip).
+
+    The dataset and label are checked before the device is asked for anything; a take longer than
+    ``max_seconds`` is refused. A device that cannot be reached, refuses the credentials, has no voice
+    assistant or streams nothing raises :class:`~wakesmith.satellite.record.SatelliteError`, and
+    nothing is stored. Needs ``aioesphomeapi`` (in the ``server`` extra).
+    """
+    import asyncio
+
+    from wakesmith.data.schema import check_dataset, check_label
+    from wakesmith.errors import ConfigError
+
+    check_dataset(dataset)
+    check_label(label)
+    if take.seconds > max_seconds:
+        raise ConfigError(
+            f"A take of {take.seconds:g} s is longer than the {max_seconds:g} s a clip may last; "
+            "record shorter takes."
+        )
+    from wakesmith.satellite.record import record_from_satellite
+
+    recording = asyncio.run(record_from_satellite(take))
+    device = {
+        "name": recording.name,
+        "friendly_name": recording.friendly_name,
+        "mac_address": recording.mac_address,
+        "esphome_version": recording.esphome_version,
+        "host": take.host,
+    }
+    store = open_store(home)
+    clips = [
+        store.add_audio(
+            audio,
+            dataset=dataset,
+            label=label,
+            source="satellite",
+            speaker=speaker.strip() or recording.name,
+            notes=notes,
+            meta={"satellite": {**device, "take": number}},
+        )
+        for number, audio in enumerate(recording.takes, start=1)
+    ]
+    store.assign_splits(dataset)  # splits are grouped by speaker: a new speaker may start a group
+    return [store.get(clip_id) for clip_id in dict.fromkeys(clip.id for clip in clips)]

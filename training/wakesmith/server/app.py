@@ -19,7 +19,17 @@ from wakesmith.jobs.queue import JobError
 from wakesmith.server.context import Studio
 from wakesmith.server.guard import StudioGuard
 from wakesmith.server.records import DeployNotFoundError
-from wakesmith.server.routes import audit, datasets, deploys, jobs, models, recordings, retrain, status
+from wakesmith.server.routes import (
+    audit,
+    datasets,
+    deploys,
+    jobs,
+    models,
+    recordings,
+    retrain,
+    satellite,
+    status,
+)
 from wakesmith.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -28,7 +38,7 @@ HTTP_NOT_FOUND = 404
 HTTP_CONFLICT = 409
 HTTP_UNPROCESSABLE = 422
 HTTP_INTERNAL = 500
-ROUTERS = (datasets, recordings, jobs, retrain, models, deploys, audit, status)
+ROUTERS = (datasets, recordings, satellite, jobs, retrain, models, deploys, audit, status)
 
 
 def create_app(settings: ServerSettings | None = None, *, token: str | None = None) -> FastAPI:
