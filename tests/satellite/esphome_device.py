@@ -1,7 +1,8 @@
-"""A virtual ESPHome satellite: the native API's server side over plaintext frames, in asyncio.
+"""A virtual ESPHome satellite: the native API's server side (plaintext or noise-encrypted), in asyncio.
 
-Frames are ``0x00, varint(len), varint(type), protobuf``; the messages are ``aioesphomeapi.api_pb2``'s
-and their type ids those of aioesphomeapi's ``MESSAGE_TYPE_TO_PROTO``. It answers Hello,
+Plaintext frames are ``0x00, varint(len), varint(type), protobuf``; with a ``noise_psk`` the device
+speaks only the encrypted transport (:class:`Noise`). The messages are ``aioesphomeapi.api_pb2``'s and
+their type ids those of aioesphomeapi's ``MESSAGE_TYPE_TO_PROTO``. It answers Hello,
 Authentication (one password, or none), DeviceInfo (the voice-assistant feature flags it is given),
 ListEntities (none), Ping and Disconnect, and runs voice-assistant takes as ESPHome's
 ``voice_assistant`` component does: a take starts when the client asks for a conversation
@@ -63,6 +64,95 @@ async def read_varint(reader: asyncio.StreamReader) -> int:
             return value
 
 
+def parse(kind: int, body: bytes) -> Message:
+    msg = MESSAGE_TYPE_TO_PROTO[kind]()
+    msg.ParseFromString(body)
+    return msg
+
+
+class Plaintext:
+    """``0x00, varint(len), varint(type), protobuf``."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def handshake(self, name: str, mac: str) -> bool:
+        return True
+
+    async def read(self) -> Message | None:
+        if (await self.reader.readexactly(1)) != b"\x00":
+            self.writer.write(b"\x00\x00\x00")  # a noise client hears plaintext and gives up
+            return None
+        length = await read_varint(self.reader)
+        kind = await read_varint(self.reader)
+        return parse(kind, await self.reader.readexactly(length))
+
+    def write(self, msg: Message) -> None:
+        self.writer.write(frame(msg))
+
+
+class Noise:
+    """The encrypted transport, responder side: frames ``0x01, u16 len, payload``; the client's hello
+    (an empty frame) and ``0x00 + NNpsk0 message`` are answered with the server hello (protocol 0x01,
+    name, MAC) and ``0x00 + reply``, or ``0x01 Handshake MAC failure`` for another key; then each
+    payload is ``encrypt(u16 type, u16 len, protobuf)``."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, psk: str) -> None:
+        from aioesphomeapi._frame_helper.noise_encryption import (
+            ESPHOME_NOISE_BACKEND,
+            NOISE_PROTOCOL_NAME,
+            decode_noise_psk,
+        )
+        from noise.connection import NoiseConnection
+
+        self.reader, self.writer = reader, writer
+        self.proto = NoiseConnection.from_name(NOISE_PROTOCOL_NAME, backend=ESPHOME_NOISE_BACKEND)
+        self.proto.set_as_responder()
+        self.proto.set_psks(decode_noise_psk(psk))
+        self.proto.set_prologue(b"NoiseAPIInit\x00\x00")
+        self.proto.start_handshake()
+
+    async def _frame(self) -> bytes | None:
+        header = await self.reader.readexactly(3)
+        if header[0] != 0x01:
+            return None
+        return await self.reader.readexactly((header[1] << 8) | header[2])
+
+    def _send(self, payload: bytes) -> None:
+        self.writer.write(bytes((0x01, len(payload) >> 8, len(payload) & 0xFF)) + payload)
+
+    async def handshake(self, name: str = "", mac: str = "") -> bool:
+        from cryptography.exceptions import InvalidTag
+
+        hello = await self._frame()  # the client hello
+        first = None if hello is None else await self._frame()
+        if first is None or first[:1] != b"\x00":
+            self.writer.write(b"\x01\x00\x00")  # a plaintext client hears a noise frame and gives up
+            return False
+        self._send(b"\x01" + name.encode() + b"\x00" + mac.encode() + b"\x00")
+        try:
+            self.proto.read_message(first[1:])
+        except InvalidTag:
+            self._send(b"\x01Handshake MAC failure")
+            return False
+        self._send(b"\x00" + bytes(self.proto.write_message()))
+        return True
+
+    async def read(self) -> Message | None:
+        payload = await self._frame()
+        if payload is None:
+            return None
+        plain = bytes(self.proto.decrypt(payload))
+        kind, length = (plain[0] << 8) | plain[1], (plain[2] << 8) | plain[3]
+        return parse(kind, plain[4 : 4 + length])
+
+    def write(self, msg: Message) -> None:
+        body = msg.SerializeToString()
+        kind = TYPE_OF[type(msg)]
+        header = bytes((kind >> 8, kind & 0xFF, len(body) >> 8, len(body) & 0xFF))
+        self._send(bytes(self.proto.encrypt(header + body)))
+
+
 @dataclass
 class VirtualSatellite:
     """What the device is and does; ``pcm`` is the int16 audio its microphone "hears" each take."""
@@ -71,6 +161,8 @@ class VirtualSatellite:
     name: str = "kitchen-satellite"
     friendly_name: str = "Kitchen satellite"
     password: str = ""
+    noise_psk: str = ""
+    """An ``api: encryption: key``: the device then speaks only the noise transport."""
     flags: int = SATELLITE_FLAGS
     self_start: bool = False
     """Start a take on subscription and after each run (a button pressed) instead of being asked."""
@@ -86,8 +178,8 @@ class VirtualSatellite:
         streaming: asyncio.Task[None] | None = None
         run = asyncio.Event()  # set while a take's audio may flow
 
-        def send(msg: Message) -> None:
-            writer.write(frame(msg))
+        wire = Noise(reader, writer, self.noise_psk) if self.noise_psk else Plaintext(reader, writer)
+        send = wire.write
 
         def start_take() -> None:
             self.takes_started += 1
@@ -105,13 +197,11 @@ class VirtualSatellite:
                 send(pb.VoiceAssistantRequest(start=False))  # the device's end of the take
 
         try:
-            while True:
-                if (await reader.readexactly(1)) != b"\x00":
-                    return
-                length = await read_varint(reader)
-                kind = await read_varint(reader)
-                msg = MESSAGE_TYPE_TO_PROTO[kind]()
-                msg.ParseFromString(await reader.readexactly(length))
+            mac = "AA:BB:CC:00:11:22"
+            if not await wire.handshake(self.name, mac):
+                await writer.drain()
+                return
+            while (msg := await wire.read()) is not None:
                 if isinstance(msg, pb.HelloRequest):
                     major, minor = self.api_version
                     send(
@@ -132,7 +222,7 @@ class VirtualSatellite:
                         pb.DeviceInfoResponse(
                             name=self.name,
                             friendly_name=self.friendly_name,
-                            mac_address="AA:BB:CC:00:11:22",
+                            mac_address=mac,
                             esphome_version="2025.5.0",
                             model="virtual",
                             uses_password=bool(self.password),

@@ -121,3 +121,19 @@ def test_a_take_that_never_starts_names_home_assistant(tmp_path: Path) -> None:
     with running(device) as port, pytest.raises(SatelliteError, match=message) as e:
         record(port, start_timeout_s=0.3)
     assert "disable the device in Home Assistant's ESPHome integration" in str(e.value)
+
+
+KEY = "px7tsbK3C7bpXHr2OevEV2ZMg/FrNBw2+O2pNPbedtA="
+
+
+def test_an_encrypted_satellite_records_with_its_key_and_says_what_is_wrong_without(tmp_path: Path) -> None:
+    pcm = spoken_wav(tmp_path, seconds=0.5)
+    with running(VirtualSatellite(pcm, noise_psk=KEY)) as port:
+        got = record(port, noise_psk=KEY)
+        np.testing.assert_array_equal(as_pcm(got.takes[0]), pcm)
+        with pytest.raises(SatelliteError, match="refused the encryption key"):
+            record(port, noise_psk="WXpiDCBCMHyfpgYxXQcrGzq6WfQQ36ClZqBx3vMoNEs=")
+        with pytest.raises(SatelliteError, match="encrypts its API: give its noise_psk"):
+            record(port)
+    with running(VirtualSatellite(pcm)) as port, pytest.raises(SatelliteError, match="leave noise_psk empty"):
+        record(port, noise_psk=KEY)
