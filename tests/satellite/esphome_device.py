@@ -2,9 +2,9 @@
 
 Plaintext frames are ``0x00, varint(len), varint(type), protobuf``; with a ``noise_psk`` the device
 speaks only the encrypted transport (:class:`Noise`). The messages are ``aioesphomeapi.api_pb2``'s and
-their type ids those of aioesphomeapi's ``MESSAGE_TYPE_TO_PROTO``. It answers Hello,
-Authentication (one password, or none), DeviceInfo (the voice-assistant feature flags it is given),
-ListEntities (none), Ping and Disconnect, and runs voice-assistant takes as ESPHome's
+their type ids those of aioesphomeapi's ``MESSAGE_TYPE_TO_PROTO``. It answers Hello, Authentication
+(one password, or none), DeviceInfo and DeviceCapabilities (the voice-assistant feature flags it is
+given), ListEntities (none), Ping and Disconnect, and runs voice-assistant takes as ESPHome's
 ``voice_assistant`` component does: a take starts when the client asks for a conversation
 (``VoiceAssistantAnnounceRequest`` with ``start_conversation``) or, for a device that starts its own
 (``self_start``), as soon as the client subscribes and again after each run. The device sends
@@ -168,7 +168,8 @@ class VirtualSatellite:
     """Start a take on subscription and after each run (a button pressed) instead of being asked."""
     mute: bool = False
     """Start takes but stream nothing (a dead microphone)."""
-    api_version: tuple[int, int] = (1, 12)
+    api_version: tuple[int, int] = (1, 15)
+    """From 1.15 the feature flags come in DeviceCapabilities, before it in DeviceInfo."""
     events: list[int] = field(default_factory=list)
     """The voice-assistant event types the client sent, in order."""
     announcements: list[pb.VoiceAssistantAnnounceRequest] = field(default_factory=list)
@@ -226,9 +227,12 @@ class VirtualSatellite:
                             esphome_version="2025.5.0",
                             model="virtual",
                             uses_password=bool(self.password),
-                            voice_assistant_feature_flags=self.flags,
+                            voice_assistant_feature_flags=self.flags if self.api_version < (1, 15) else 0,
                         )
                     )
+                elif isinstance(msg, pb.DeviceCapabilitiesRequest):  # API 1.15: the flags live here
+                    voice = pb.VoiceAssistantCapabilities(feature_flags=self.flags)
+                    send(pb.DeviceCapabilitiesResponse(voice_assistant=voice))
                 elif isinstance(msg, pb.ListEntitiesRequest):
                     send(pb.ListEntitiesDoneResponse())
                 elif isinstance(msg, pb.PingRequest):

@@ -22,7 +22,6 @@ import numpy as np
 from aioesphomeapi import (
     APIClient,
     APIConnectionError,
-    APIVersion,
     EncryptionPlaintextAPIError,
     InvalidAuthAPIError,
     InvalidEncryptionKeyAPIError,
@@ -124,10 +123,11 @@ async def record_from_satellite(take: SatelliteTake) -> SatelliteRecording:
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
             await client.connect(login=True)
             info = await client.device_info()
+            capabilities = await client.device_capabilities_compat(info)  # API 1.15 moved the flags
     except (APIConnectionError, OSError, TimeoutError) as exc:
         raise _connect_error(where, exc) from None
     try:
-        flags = info.voice_assistant_feature_flags_compat(client.api_version or APIVersion(1, 0))
+        flags = capabilities.voice_assistant.feature_flags
         _check_features(info.name or where, flags)
         recording = SatelliteRecording(info.name, info.friendly_name, info.mac_address, info.esphome_version)
         listener = _Listener(client)
