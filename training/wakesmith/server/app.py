@@ -24,6 +24,7 @@ from wakesmith.server.routes import (
     datasets,
     deploys,
     jobs,
+    live,
     models,
     recordings,
     retrain,
@@ -38,7 +39,7 @@ HTTP_NOT_FOUND = 404
 HTTP_CONFLICT = 409
 HTTP_UNPROCESSABLE = 422
 HTTP_INTERNAL = 500
-ROUTERS = (datasets, recordings, satellite, jobs, retrain, models, deploys, audit, status)
+ROUTERS = (datasets, recordings, satellite, jobs, retrain, models, deploys, audit, status, live)
 
 
 def create_app(settings: ServerSettings | None = None, *, token: str | None = None) -> FastAPI:
