@@ -2,11 +2,13 @@
 //   #/                    wake words (dataset cards, "New wake word")
 //   #/datasets/<id>       one wake word: health, Train, Record, Upload, clips, jobs
 //   #/models              trained models, their report figures, Deploy
+//   #/live?model=<id>     Live test: the microphone through a sentry (and the Judge), plotted
 
 import "./style.css";
 import { takeTokenFromFragment, whenUnauthorized } from "./api/client";
 import { renderDashboard } from "./views/dashboard";
 import { renderDataset } from "./views/dataset";
+import { renderLive } from "./views/live";
 import { renderLogin } from "./views/login";
 import { renderModels } from "./views/models";
 import { watchMachine } from "./views/machine";
@@ -26,6 +28,7 @@ function route(): void {
     else link.removeAttribute("aria-current");
   }
   if (dataset) leave = renderDataset(app, decodeURIComponent(dataset[1]));
+  else if (path.startsWith("/live")) leave = renderLive(app, params.get("model") ?? "");
   else if (path.startsWith("/models")) leave = renderModels(app, params.get("deploy") ?? "");
   else leave = renderDashboard(app);
 }

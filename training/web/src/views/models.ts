@@ -89,6 +89,7 @@ function row(m: Model, d: ModelDetail, openDeploy: (id: string) => void): HTMLEl
       {},
       h("button", { type: "button", onclick: () => openDeploy(m.id), "aria-label": `Deploy ${m.id}` }, "Deploy"),
       h("button", { type: "button", onclick: () => void download(m.id), "aria-label": `Download ${m.id}` }, "Download"),
+      m.role === "sentry" ? h("a", { class: "button", href: `#/live?model=${encodeURIComponent(m.id)}`, "aria-label": `Live test ${m.id}` }, "Live test") : null,
     ),
   );
 }
