@@ -55,7 +55,7 @@ export function renderLive(app: HTMLElement, model: string): () => void {
   const stop = h("button", { type: "button", disabled: true }, "Stop live test");
   const about = h("p", { "aria-label": "Live test models" }, `Sentry: ${sentryId}`);
   const note = h("p", { class: "warn", hidden: true });
-  const canvas = h("canvas", { width: 1000, height: 240, role: "img", "aria-label": "Sentry score over the last 10 seconds" });
+  const canvas = h("canvas", { width: 1000, height: 240, class: "live-plot", role: "img", "aria-label": "Sentry score over the last 10 seconds" });
   const scores = h("p", { "aria-label": "Sentry scores", class: "muted" }, "Not listening.");
   const detections = h("ol", { "aria-label": "Detections", "aria-live": "polite" });
 
