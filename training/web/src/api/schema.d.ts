@@ -85,6 +85,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/{dataset_id}/satellite-recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record From Satellite
+         * @description Record ``takes`` clips from the satellite and store each (source ``satellite``); a device that
+         *     cannot be reached, refuses the key or password, or streams nothing: 422 saying what to do.
+         */
+        post: operations["record_from_satellite_api_datasets__dataset_id__satellite_recordings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/datasets/{dataset_id}/synthesize": {
         parameters: {
             query?: never;
@@ -779,6 +800,60 @@ export interface components {
             };
         };
         /**
+         * SatelliteRecordingCreate
+         * @description ``{host, port?, noise_psk?, password?, seconds?, takes?, prompt_url?, label, speaker?, notes?}``.
+         */
+        SatelliteRecordingCreate: {
+            /**
+             * Audio Timeout S
+             * @default 5
+             */
+            audio_timeout_s?: number;
+            /** Host */
+            host: string;
+            /** Label */
+            label: string;
+            /** Noise Psk */
+            noise_psk?: string | null;
+            /**
+             * Notes
+             * @default
+             */
+            notes?: string;
+            /** Password */
+            password?: string | null;
+            /**
+             * Port
+             * @default 6053
+             */
+            port?: number;
+            /**
+             * Prompt Url
+             * @default
+             */
+            prompt_url?: string;
+            /**
+             * Seconds
+             * @default 3
+             */
+            seconds?: number;
+            /**
+             * Speaker
+             * @default
+             */
+            speaker?: string;
+            /**
+             * Start Timeout S
+             * @default 30
+             */
+            start_timeout_s?: number;
+            /**
+             * Takes
+             * @default 1
+             */
+            takes?: number;
+        };
+        /**
          * SynthConfig
          * @description How the synthetic dataset is made from the typed phrase (espeak-ng, SVOX Pico, user Piper voices).
          */
@@ -1052,6 +1127,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecordingPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    record_from_satellite_api_datasets__dataset_id__satellite_recordings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SatelliteRecordingCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingPublic"][];
                 };
             };
             /** @description Validation Error */
