@@ -5,8 +5,8 @@ matter only in one place: two *unstressed* short vowels are nearly interchangeab
 them towards schwa). Costs come in tiers: allophones (``t`` vs the flap ``t#``) and unstressed vowel
 swaps are nearly free, so a variant that differs only by them counts as the phrase itself, not as a
 confusable; members of a confusion class (voiced/voiceless pairs, nasals, neighbouring vowels) are
-cheap; anything else is a full edit. Insertions and deletions of weak sounds (``h``, schwa, the
-palatal mark ``;``) are cheap because speakers drop and add them all the time.
+cheap; anything else is a full edit. Insertions and deletions of weak sounds (``h``, schwa, the palatal mark ``;``) are cheap
+because speakers drop and add them all the time.
 """
 
 from __future__ import annotations
