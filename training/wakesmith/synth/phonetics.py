@@ -1,11 +1,10 @@
 """How close two phoneme strings sound: confusion classes and a weighted edit distance.
 
-Phonemes are espeak-ng's English mnemonics (``k``, ``'a``, ``t#``, ``I``, ``@``…). Stress marks
-matter only in one place: two *unstressed* short vowels are nearly interchangeable (English reduces
-them towards schwa). Costs come in tiers: allophones (``t`` vs the flap ``t#``) and unstressed vowel
-swaps are nearly free, so a variant that differs only by them counts as the phrase itself, not as a
-confusable; members of a confusion class (voiced/voiceless pairs, nasals, neighbouring vowels) are
-cheap; anything else is a full edit. Insertions and deletions of weak sounds (``h``, schwa, the palatal mark ``;``) are cheap
+Phonemes are espeak-ng's English mnemonics (``k``, ``'a``, ``t#``, ``I``, ``@``…). Stress marks are
+ignored when comparing. Costs come in tiers: allophones (``t`` vs the flap ``t#``) are nearly free,
+so a variant that differs only by them counts as the phrase itself, not as a confusable; members of
+a confusion class (voiced/voiceless pairs, nasals, neighbouring vowels) are cheap; anything else is
+a full edit. Insertions and deletions of weak sounds (``h``, schwa, the palatal mark ``;``) are cheap
 because speakers drop and add them all the time.
 """
 
@@ -24,12 +23,6 @@ FAR_COST = 0.9
 CROSS_COST = 1.3
 """Vowel for consonant: two edits' worth, a substitution never needs to be dearer than that."""
 INDEL_COST = 1.0
-UNSTRESSED_VOWEL_COST = 0.25
-"""One unstressed short vowel heard for another ("katyuh", "katyih" for "katya"): English reduces
-unstressed vowels towards schwa, so voices and accents differ there all the time; below the
-confusables' minimum distance, such a variant counts as the phrase itself."""
-REDUCIBLE = frozenset(["@", "@-", "@2", "@5", "a#", "I", "I#", "I2", "i", "3", "V", "a", "E", "U"])
-"""Short vowels that unstressed, sound alike (diphthongs and long vowels keep their identity)."""
 
 _VOWEL_NAMES = (
     "@ @- @2 @5 @L 3 3: 3:r a a# a2 aa A: A@ A@r aI aI@ aI3 aU "
@@ -138,18 +131,10 @@ def _group(groups: Sequence[frozenset[str]], phone: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=65536)
 def substitution_cost(a: str, b: str) -> float:
-    """Cost of hearing phoneme ``b`` where ``a`` was said (symmetric; stress matters only between two
-    unstressed vowels, which are nearly interchangeable)."""
-    unstressed = a == base(a) and b == base(b)
+    """Cost of hearing phoneme ``b`` where ``a`` was said (symmetric, stress ignored)."""
     a, b = base(a), base(b)
     if a == b:
         return 0.0
-    if unstressed and a in REDUCIBLE and b in REDUCIBLE:
-        return min(UNSTRESSED_VOWEL_COST, _stress_blind_cost(a, b))
-    return _stress_blind_cost(a, b)
-
-
-def _stress_blind_cost(a: str, b: str) -> float:
     alloph_a, alloph_b = _group(ALLOPHONES, a), _group(ALLOPHONES, b)
     if b in alloph_a:
         return ALLOPHONE_COST
@@ -165,13 +150,8 @@ def indel_cost(a: str) -> float:
 
 
 def neighbours(token: str) -> list[str]:
-    """Phonemes in a confusion class with ``token`` but not its allophones (stress mark kept on vowels).
-
-    An unstressed short vowel has none: swapped for another it is the same word (UNSTRESSED_VOWEL_COST).
-    """
+    """Phonemes in a confusion class with ``token`` but not its allophones (stress mark kept on vowels)."""
     phone, stress = base(token), token[: len(token) - len(base(token))]
-    if not stress and phone in REDUCIBLE:
-        return []
     out: set[str] = set()
     for g in CONFUSION_CLASSES:
         if phone in g:
@@ -199,21 +179,12 @@ def distance(a: Sequence[str], b: Sequence[str], *, infix: bool = False) -> floa
 
 
 class PhoneTable:
-    """Integer codes and cost tables for a phoneme inventory, for batched distances.
-
-    A vowel has two codes, stressed and unstressed (any stress mark counts as stressed), because two
-    unstressed vowels are cheaper to confuse (:data:`UNSTRESSED_VOWEL_COST`) than two stressed ones.
-    """
+    """Integer codes and cost tables for a phoneme inventory, for batched distances."""
 
     PAD = 0
 
     def __init__(self, phones: Iterable[str]) -> None:
-        inventory: set[str] = set()
-        for p in phones:
-            b = base(p)
-            if b:
-                inventory |= {b, "'" + b} if b in VOWELS else {b}
-        self.phones = ["<pad>", *sorted(inventory)]
+        self.phones = ["<pad>", *sorted({base(p) for p in phones} - {""})]
         self.index = {p: i for i, p in enumerate(self.phones)}
         n = len(self.phones)
         self.sub = np.zeros((n, n), dtype=np.float64)
@@ -223,13 +194,8 @@ class PhoneTable:
             for j, b in enumerate(self.phones[1:], start=1):
                 self.sub[i, j] = substitution_cost(a, b)
 
-    @staticmethod
-    def _code_name(token: str) -> str:
-        b = base(token)
-        return "'" + b if b != token and b in VOWELS else b
-
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
-        return np.array([self.index[self._code_name(t)] for t in tokens], dtype=np.int32)
+        return np.array([self.index[base(t)] for t in tokens], dtype=np.int32)
 
     def encode_batch(self, seqs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Pad sequences into an (N, L) code matrix; also return their lengths."""
