@@ -57,9 +57,10 @@ def tiny_synth(lexicon: Path) -> SynthConfig:
         speeds=[140, 175],
         pitches=[40, 60],
         word_gaps=[0],
-        # espeak-ng only: this dataset underlies the train/evaluate/judge tests; tests/synth/test_pico.py
-        # covers SVOX Pico (the default SynthConfig trains on it too).
-        pico_voices=[],
+        # espeak-ng only: this dataset underlies the train/evaluate/judge tests. The bundled Piper voice
+        # the default SynthConfig trains on is covered by tests/synth/test_piper_voices.py, SVOX Pico
+        # (the default evaluation's unseen engine) by test_pico.py.
+        piper_bundled=False,
         positives=90,
         confusables=60,
         negative_speech=60,

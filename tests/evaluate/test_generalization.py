@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from wakesmith import api
 from wakesmith.config import DetectorConfig, EvalConfig, load_recipe
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import ArtifactError, DatasetError
 from wakesmith.evaluate.report import NegativeStream, PositiveScores, build_report
-from wakesmith.evaluate.sets import build_eval_sets, unseen_engine_set
+from wakesmith.evaluate.sets import build_eval_sets, check_unseen_held_out, unseen_engine_set
 from wakesmith.evaluate.variants import PROCESSINGS, Processor
 from wakesmith.events import null_emitter
 from wakesmith.home import Home
@@ -87,17 +88,31 @@ def test_eval_sets_hold_cold_unseen_and_processed_positives(tiny_home: Home) -> 
     assert all(len(w) - len(c) == diff for c, w in zip(cold.clips, warm.clips, strict=True))
     # Processed: every test and unseen positive once.
     assert len(sets.positive_sets["processed-cold"].clips) == len(sets.test_positives) + len(cold.clips)
-    # The unseen voice is not among the dataset's speakers (training never heard it).
-    assert not any(s.startswith("piper:") for s in speakers)
+    # The unseen voices are not among the dataset's speakers (training never heard them).
+    assert recipe.eval.unseen_engine == "pico" and not any(s.startswith("pico:") for s in speakers)
 
 
-def test_unseen_engine_in_the_training_data_is_refused(tmp_path: Path) -> None:
-    recipe = load_recipe("tiny", phrase="hey katya")
+@pytest.mark.parametrize(
+    ("engine", "speaker"),
+    [
+        ("pico", "pico:en-US+p1.2"),
+        ("piper", "piper:en_US-joe-medium+n0.35+w0.4"),
+        ("piper", "piper:en_US-joe-medium"),
+    ],
+)
+def test_unseen_engine_in_the_training_data_is_refused(tmp_path: Path, engine: str, speaker: str) -> None:
+    recipe = load_recipe("tiny", [f"eval.unseen_engine={engine}"], phrase="hey katya")
     home = Home.resolve(tmp_path / "home").ensure()
     with ClipStore(home) as store:
         store.add_audio(
-            _speechlike(), dataset=recipe.dataset_name, label="positive", source="upload",
-            speaker="piper:en_US-joe-medium",
-        )  # fmt: skip
+            _speechlike(), dataset=recipe.dataset_name, label="positive", source="upload", speaker=speaker
+        )
         with pytest.raises(DatasetError, match="would no longer be unseen"):
             unseen_engine_set(store, home, recipe, [], null_emitter())
+        other = "piper" if engine == "pico" else "pico"
+        check_unseen_held_out(store, load_recipe("tiny", [f"eval.unseen_engine={other}"], phrase="hey katya"))
+    # Training refuses it too, before any work (not after ten minutes of training).
+    with pytest.raises(
+        DatasetError, match=rf"unseen_engine.*synth\.{'pico_voices' if engine == 'pico' else 'piper_bundled'}"
+    ):
+        api.train(recipe, home=home)

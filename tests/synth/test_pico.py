@@ -22,6 +22,7 @@ PICO_SMALL: dict[str, Any] = {
     "voices": ["en-us"], "variants": ["", "f3", "m3", "m1"], "speeds": [140, 180], "pitches": [40, 60],
     "word_gaps": [0], "pico_voices": ["en-US", "en-GB"], "pico_pitches": [0.85, 1.2], "positives": 16,
     "confusables": 24, "negative_speech": 8, "long_speech": 0, "backgrounds": 2, "pico_share": None,
+    "piper_bundled": False,
 }  # fmt: skip
 
 
@@ -74,7 +75,8 @@ def test_bad_settings_are_refused() -> None:
 
 def test_default_pitches_are_accepted(small_words: Path, lexicon_cache: Path) -> None:
     cfg = SynthConfig(voices=["en-us"], variants=[""], positives=20, confusables=0, negative_speech=0,
-                      long_speech=0, backgrounds=0, pico_share=None)  # fmt: skip
+                      long_speech=0, backgrounds=0, pico_voices=["en-US", "en-GB"],
+                      piper_bundled=False)  # fmt: skip
     jobs = plan(cfg, cache_dir=lexicon_cache, words_path=small_words)
     assert {j.pitch for j in jobs if j.engine == PICO} == {70, 85, 100, 120, 145}
 
@@ -137,7 +139,7 @@ def test_missing_package_fails_fast_with_the_install_hint(
 
     monkeypatch.setattr(importlib, "import_module", no_pico)
     with pytest.raises(ToolMissingError, match=r"pip install 'wakesmith\[voices\]'"):
-        plan(SynthConfig(), cache_dir=tmp_path)
+        plan(SynthConfig(pico_voices=["en-US"]), cache_dir=tmp_path)
     with pytest.raises(ToolMissingError, match="py-nanotts"):
         pico.require_pico()
-    assert speakers(SynthConfig(voices=["en-us"], variants=[""], pico_voices=[]))  # off: espeak alone works
+    assert speakers(SynthConfig(voices=["en-us"], variants=[""], piper_bundled=False))  # espeak alone works

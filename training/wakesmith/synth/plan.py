@@ -1,8 +1,8 @@
 """The synthesis plan: every clip to make, decided up front and deterministically from the seed.
 
 A speaker is one voice + variant combination (``espeak:en-gb+f3``), one SVOX Pico voice at one pitch
-factor (``pico:en-GB+p0.85``), one Piper voice (``piper:en_US-lessac-medium``) or one Kokoro voice
-pack or blend (``kokoro:jf_alpha40+jm_kumo60``). Kokoro, slow, has its own clip budget
+factor (``pico:en-GB+p0.85``), one Piper voice in one take style (``piper:en_US-joe-medium+n0.55+w0.95``)
+or one Kokoro voice pack or blend (``kokoro:jf_alpha40+jm_kumo60``). Kokoro, slow, has its own clip budget
 (``kokoro_positives``, ``kokoro_negatives``), planned last from a random stream of its own, so turning
 it on adds jobs without changing any other. Positives are
 spread evenly over speakers, speeds, pitches, word gaps and written forms of the phrase; each
@@ -79,6 +79,8 @@ class Speaker:
     variant: str = ""
     pitch: float = 0.0
     """Pico's pitch factor (a Pico speaker is one voice at one pitch); 0 for other engines."""
+    style: tuple[float, float] | None = None
+    """Piper's ``noise_scale`` and ``noise_w`` (a Piper speaker is one voice in one take style)."""
 
 
 def _job(**fields: Any) -> SynthJob:
@@ -98,7 +100,8 @@ def _cycle(values: Sequence[T], rng: random.Random) -> Iterator[T]:
 
 def speakers(cfg: SynthConfig) -> list[Speaker]:
     """All espeak-ng voice × variant combinations (checked against the installed espeak-ng), then the
-    Pico voice × pitch combinations (ToolMissingError without py-nanotts), then Piper voices."""
+    Pico voice × pitch combinations (ToolMissingError without py-nanotts), then Piper voices (the
+    bundled one first; ToolMissingError without piper-tts)."""
     out = []
     for voice in cfg.voices:
         for variant in cfg.variants:
@@ -115,11 +118,14 @@ def speakers(cfg: SynthConfig) -> list[Speaker]:
             pico.check_voice(voice)
             for p in cfg.pico_pitches:
                 out.append(Speaker(pico.speaker_id(voice, p), PICO, voice, pitch=p))
-    if cfg.piper_voices:
+    piper_paths = [Path(p) for p in cfg.piper_voices]
+    if piper_paths or cfg.piper_bundled:
         piper.require_piper()
-        for path in cfg.piper_voices:
-            piper.check_voice_files(Path(path))
-            out.append(Speaker(piper.speaker_id(Path(path)), PIPER, str(path)))
+    if cfg.piper_bundled:
+        piper_paths.insert(0, piper.bundled_voice())  # ToolMissingError names the voices extra
+    for path in dict.fromkeys(piper_paths):
+        piper.check_voice_files(path)
+        out += [Speaker(piper.speaker_id(path, st), PIPER, str(path), style=st) for st in piper.TAKE_STYLES]
     if not out:
         raise ConfigError(
             "No voices to synthesize with: set synth.voices (espeak-ng), synth.pico_voices (SVOX Pico) "
@@ -191,8 +197,15 @@ def _check_settings(cfg: SynthConfig) -> None:
         bad = [v for v in values if not lo <= v <= hi]
         if bad:
             raise ConfigError(f"synth.{name} must lie in {lo}..{hi}; got {bad}.")
-    if cfg.pico_share is not None and not 0.0 <= cfg.pico_share <= 1.0:
-        raise ConfigError(f"synth.pico_share is a fraction between 0 and 1 (or null), got {cfg.pico_share}.")
+    for name in ("pico_share", "piper_share"):
+        share = getattr(cfg, name)
+        if share is not None and not 0.0 <= share <= 1.0:
+            raise ConfigError(f"synth.{name} is a fraction between 0 and 1 (or null), got {share}.")
+    if (cfg.pico_share or 0.0) + (cfg.piper_share or 0.0) > 1.0:
+        raise ConfigError(
+            f"synth.pico_share + synth.piper_share must not exceed 1 "
+            f"(got {cfg.pico_share} + {cfg.piper_share})."
+        )
     if cfg.pico_voices:
         p_lo, p_hi = pico.PITCH_RANGE  # jobs carry the factor in percent: two decimals at most
         bad_pitch = [
@@ -215,7 +228,10 @@ def _check_settings(cfg: SynthConfig) -> None:
 
 
 class _Draw:
-    """Balanced draws of speaker and engine settings for spoken jobs."""
+    """Balanced draws of speaker and engine settings for spoken jobs.
+
+    An engine with a share (``pico_share``, ``piper_share``) gets that fraction of the spoken clips,
+    the other speakers the rest; with no share set, every speaker is drawn equally often."""
 
     def __init__(self, cfg: SynthConfig, spk: list[Speaker], rng: random.Random) -> None:
         self.rng = rng
@@ -225,25 +241,44 @@ class _Draw:
         )
         self.speed, self.pitch = _cycle(cfg.speeds, rng), _cycle(cfg.pitches, rng)
         self.gap = _cycle(cfg.word_gaps, rng)
-        pico, others = [s for s in spk if s.engine == PICO], [s for s in spk if s.engine != PICO]
-        self.pico_share = cfg.pico_share if pico and others else None
-        self.pico, self.others = _cycle(pico or spk, rng), _cycle(others or spk, rng)
+        wanted = {PICO: cfg.pico_share, PIPER: cfg.piper_share}
+        shared = {e: w for e, w in wanted.items() if w is not None and any(s.engine == e for s in spk)}
+        others = [s for s in spk if s.engine not in shared]
+        self.shares = list(shared.items()) if others else []
+        self.by_engine = {e: _cycle([s for s in spk if s.engine == e], rng) for e, _ in self.shares}
+        self.others = _cycle(others or spk, rng)
 
     def _speaker(self) -> Speaker:
-        if self.pico_share is None:
+        if not self.shares:
             return next(self.speaker)
-        return next(self.pico if self.rng.random() < self.pico_share else self.others)
+        roll = self.rng.random()
+        for engine, share in self.shares:
+            if roll < share:
+                return next(self.by_engine[engine])
+            roll -= share
+        return next(self.others)
 
     def job(self, label: Label, kind: Kind, text: str, *, phonemes: bool = False, **meta: Any) -> SynthJob:
         s = next(self.espeak) if phonemes else self._speaker()  # only espeak-ng speaks phoneme strings
         is_espeak = s.engine == ESPEAK  # Pico's pitch belongs to its speaker; Piper has neither setting
         pitch = next(self.pitch) if is_espeak else round(s.pitch * 100) if s.engine == PICO else 0
+        speed, gap = next(self.speed), next(self.gap) if is_espeak else 0
+        seed = self.rng.randrange(2**31)
+        if s.style is not None:  # a Piper speaker: the voice in one take style
+            meta["noise_scale"], meta["noise_w"] = s.style
         return _job(
             label=label, kind=kind, speaker=s.id, text=text, engine=s.engine, voice=s.voice,
-            variant=s.variant, speed=next(self.speed), pitch=pitch,
-            word_gap=next(self.gap) if is_espeak else 0, phonemes=phonemes, seed=self.rng.randrange(2**31),
+            variant=s.variant, speed=speed, pitch=pitch, word_gap=gap, phonemes=phonemes, seed=seed,
             meta=meta,
         )  # fmt: skip
+
+
+def _babble_voice(s: Speaker) -> dict[str, Any]:
+    """An espeak-ng speaker as a babble job records it (without the Piper-only ``style``, so the job ids
+    of backgrounds made before that field existed stay the same)."""
+    fields = asdict(s)
+    fields.pop("style")
+    return fields
 
 
 def _background_jobs(n: int, espeak_spk: list[Speaker], rng: random.Random) -> Iterator[SynthJob]:
@@ -257,7 +292,7 @@ def _background_jobs(n: int, espeak_spk: list[Speaker], rng: random.Random) -> I
         }
         if kind == "babble":
             meta["texts"] = rng.sample(bundled_sentences(), BABBLE_SENTENCES)
-            meta["speakers"] = [asdict(rng.choice(espeak_spk)) for _ in range(BABBLE_SENTENCES)]
+            meta["speakers"] = [_babble_voice(rng.choice(espeak_spk)) for _ in range(BABBLE_SENTENCES)]
         seed = rng.randrange(2**31)
         yield _job(
             label="background", kind="background", speaker="", text="", engine=NOISE, seed=seed, meta=meta

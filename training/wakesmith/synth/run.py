@@ -74,7 +74,8 @@ def render(job: SynthJob) -> np.ndarray:
     if job.engine == PICO:  # job.pitch is Pico's pitch factor in percent
         return pico.synthesize(job.text, job.voice, speed=job.speed, pitch=job.pitch / 100)
     if job.engine == PIPER:
-        return piper.synthesize(job.text, Path(job.voice), speed=job.speed)
+        style = {"noise_scale": job.meta.get("noise_scale"), "noise_w": job.meta.get("noise_w")}
+        return piper.synthesize(job.text, Path(job.voice), speed=job.speed, **style)
     if job.engine == KOKORO:
         return kokoro.synthesize(job.text, job.voice, speed=job.speed)
     if job.engine == NOISE:
