@@ -4,6 +4,7 @@ and the audit rows each change leaves."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import soundfile as sf
 from fastapi.testclient import TestClient
@@ -66,6 +67,11 @@ def test_recordings_are_stored_edited_deleted_and_restored(client: TestClient) -
 
     assert client.delete(f"/api/recordings/{cid}").json()["deleted"] is True
     assert cid not in {c["id"] for c in client.get("/api/recordings", params={"dataset": "hk"}).json()}
+    # A discarded clip can still be found (after a reload, say) and brought back.
+    everything = client.get("/api/recordings", params={"dataset": "hk", "include_deleted": True}).json()
+    assert [c["deleted"] for c in everything if c["id"] == cid] == [True] and len(everything) == 3
+    stamps = [datetime.fromisoformat(c["created_at"]) for c in everything]
+    assert stamps == sorted(stamps) and all(s.tzinfo is not None for s in stamps)  # oldest first, UTC
     assert client.get("/api/datasets/hk").json()["health"]["deleted"] == 1
     assert client.post(f"/api/recordings/{cid}/restore").json()["deleted"] is False
     assert len(client.get("/api/recordings", params={"dataset": "hk"}).json()) == 3

@@ -103,9 +103,15 @@ def export_jsonl(dataset: str, path: Path, *, home: Home | Path | str | None = N
 
 
 def list_clips(
-    dataset: str, *, split: str | None = None, label: str | None = None, home: Home | Path | str | None = None
+    dataset: str,
+    *,
+    split: str | None = None,
+    label: str | None = None,
+    include_deleted: bool = False,
+    home: Home | Path | str | None = None,
 ) -> list[Any]:
-    return open_store(home).clips(dataset, split=split, label=label)
+    """Clips of a dataset in the order they were added; soft-deleted ones only if ``include_deleted``."""
+    return open_store(home).clips(dataset, split=split, label=label, include_deleted=include_deleted)
 
 
 def health(dataset: str, *, home: Home | Path | str | None = None) -> Any:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,8 @@ class RecordingPublic(_Public):
     peak_dbfs: float
     snr_db: float
     deleted: bool
+    created_at: datetime
+    """When the clip entered the store (UTC)."""
 
 
 # --------------------------------------------------------------------------------------- jobs

@@ -14,9 +14,14 @@ router = APIRouter(prefix="/api/recordings", tags=["recordings"])
 
 @router.get("")
 def list_recordings(
-    dataset: str, studio: StudioDep, label: str | None = None, split: str | None = None
+    dataset: str,
+    studio: StudioDep,
+    label: str | None = None,
+    split: str | None = None,
+    include_deleted: bool = False,
 ) -> list[RecordingPublic]:
-    clips = api.list_clips(dataset, label=label, split=split, home=studio.home)
+    """A dataset's clips, oldest first; ``include_deleted=true`` lists soft-deleted ones too (to restore)."""
+    clips = api.list_clips(dataset, label=label, split=split, include_deleted=include_deleted, home=studio.home)
     return [RecordingPublic.model_validate(c) for c in clips]
 
 

@@ -358,7 +358,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Recordings */
+        /**
+         * List Recordings
+         * @description A dataset's clips, oldest first; ``include_deleted=true`` lists soft-deleted ones too (to restore).
+         */
         get: operations["list_recordings_api_recordings_get"];
         put?: never;
         post?: never;
@@ -710,6 +713,11 @@ export interface components {
         };
         /** RecordingPublic */
         RecordingPublic: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
             /** Dataset */
             dataset: string;
             /** Deleted */
@@ -907,6 +915,16 @@ export interface components {
             pico_share?: number | null;
             /** Pico Voices */
             pico_voices?: string[];
+            /**
+             * Piper Bundled
+             * @default true
+             */
+            piper_bundled?: boolean;
+            /**
+             * Piper Share
+             * @default 0.25
+             */
+            piper_share?: number | null;
             /** Piper Voices */
             piper_voices?: string[];
             /** Pitches */
@@ -1566,6 +1584,7 @@ export interface operations {
                 dataset: string;
                 label?: string | null;
                 split?: string | null;
+                include_deleted?: boolean;
             };
             header?: never;
             path?: never;
