@@ -152,7 +152,10 @@ def test_the_checker_catches_bad_configs(schema: dict[str, Any], options: dict[s
 
 @pytest.mark.parametrize(
     ("addon", "extras", "command"),
-    [(ADDON, "wakesmith[judge]", "judge-addon"), (TRAINER, "wakesmith[train,voices,edge,server]", "trainer-addon")],
+    [
+        (ADDON, "wakesmith[judge]", "judge-addon"),
+        (TRAINER, "wakesmith[train,voices,edge,server]", "trainer-addon"),
+    ],
     ids=["wakesmith_judge", "wakesmith_trainer"],
 )
 def test_build_translations_dockerfile_and_repository(addon: Path, extras: str, command: str) -> None:

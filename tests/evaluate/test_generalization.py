@@ -116,3 +116,20 @@ def test_unseen_engine_in_the_training_data_is_refused(tmp_path: Path, engine: s
         DatasetError, match=rf"unseen_engine.*synth\.{'pico_voices' if engine == 'pico' else 'piper_bundled'}"
     ):
         api.train(recipe, home=home)
+
+
+def test_pico_speaks_the_unseen_set_beside_tensorflow_and_chunking_never_changes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """py-nanotts segfaults in a process that imported TensorFlow (the edge stack); the held-out takes
+    are spoken in spawned processes, in fixed chunks, so the audio is the same for any worker count."""
+    pytest.importorskip("py_nanotts")
+    pytest.importorskip("tensorflow")
+    from wakesmith.synth import heldout
+
+    monkeypatch.setattr(heldout, "TAKES_PER_PROCESS", 3)
+    one = heldout.synthesize_held_out("hey katya", engine="pico", positives=4, speech=3, seed=1, workers=1)
+    two = heldout.synthesize_held_out("hey katya", engine="pico", positives=4, speech=3, seed=1, workers=2)
+    assert len(one.positives) == 4 and len(one.speech) == 3 and one.voices == "pico:en-US, pico:en-GB"
+    for a, b in zip(one.positives + one.speech, two.positives + two.speech, strict=True):
+        assert a.dtype == np.float32 and np.array_equal(a, b)

@@ -234,7 +234,7 @@ def unseen_engine_set(
     voices = held_out_voices(e.unseen_engine)
     check_unseen_held_out(store, recipe)
     spec = json.dumps(
-        [recipe.phrase, e.unseen_engine, e.unseen_positives, e.unseen_speech_clips, SEED, voices, "takes-v2"]
+        [recipe.phrase, e.unseen_engine, e.unseen_positives, e.unseen_speech_clips, SEED, voices, "takes-v3"]
     )
     digest = hashlib.sha256(spec.encode()).hexdigest()[:10]
     folder = home.streams / ds

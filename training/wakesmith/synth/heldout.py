@@ -14,8 +14,10 @@ ordinary sentences (negatives) with another engine, for the evaluation only, nev
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
-from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +32,7 @@ SPEED_WPM = (125, 205)
 PICO_PITCH = (0.7, 1.45)
 """Pico pitch factors of the held-out takes (low male to high female F0), one per take."""
 ENGINES = ("pico", "piper")
+TAKES_PER_PROCESS = 100
 
 
 @dataclass(frozen=True)
@@ -62,18 +65,53 @@ def is_held_out(engine: str, speaker: str) -> bool:
     return piper.is_voice(speaker, piper.bundled_voice())
 
 
-def _speaker(engine: str, rng: random.Random) -> Callable[[str], np.ndarray]:
-    """One take's voice: a Pico voice at a drawn pitch, or the Piper voice at drawn noise settings."""
+@dataclass(frozen=True)
+class _Take:
+    """One held-out utterance: what to say, and the voice settings drawn for it."""
+
+    engine: str
+    text: str
+    speed: int
+    voice: str
+    pitch: float = 1.0
+    noise_scale: float = 0.0
+    noise_w: float = 0.0
+
+
+def _take(engine: str, text: str, rng: random.Random) -> _Take:
+    """A Pico voice at a drawn pitch, or the Piper voice at drawn noise settings, at a drawn rate."""
     speed = rng.randint(*SPEED_WPM)
     if engine == "pico":
-        voice, pitch = rng.choice(pico.VOICES), round(rng.uniform(*PICO_PITCH), 2)
-        return lambda text: pico.synthesize(text, voice, speed=speed, pitch=pitch)
-    path = piper.bundled_voice()
-    scale, width = (
-        round(rng.uniform(*piper.NOISE_SCALE_RANGE), 3),
-        round(rng.uniform(*piper.NOISE_W_RANGE), 3),
-    )
-    return lambda text: piper.synthesize(text, path, speed=speed, noise_scale=scale, noise_w=width)
+        return _Take(engine, text, speed, rng.choice(pico.VOICES), pitch=round(rng.uniform(*PICO_PITCH), 2))
+    scale = round(rng.uniform(*piper.NOISE_SCALE_RANGE), 3)
+    width = round(rng.uniform(*piper.NOISE_W_RANGE), 3)
+    return _Take(engine, text, speed, str(piper.bundled_voice()), noise_scale=scale, noise_w=width)
+
+
+def _speak(takes: list[_Take]) -> list[np.ndarray]:
+    out = []
+    for t in takes:
+        if t.engine == "pico":
+            out.append(pico.synthesize(t.text, t.voice, speed=t.speed, pitch=t.pitch))
+        else:
+            out.append(piper.synthesize(t.text, Path(t.voice), speed=t.speed, noise_scale=t.noise_scale,
+                                        noise_w=t.noise_w))  # fmt: skip
+    return out
+
+
+def speak_in_workers(takes: list[_Take], workers: int = 0) -> list[np.ndarray]:
+    """The takes' audio, in order, from fresh (spawned) processes: py-nanotts crashes in a process that
+    has imported TensorFlow (the edge stack), so it never runs in the evaluating process.
+
+    Pico's output depends on what the same engine spoke before, so the takes go in fixed chunks of
+    :data:`TAKES_PER_PROCESS`, each in a process of its own: the audio is the same for any ``workers``."""
+    chunks = [takes[i : i + TAKES_PER_PROCESS] for i in range(0, len(takes), TAKES_PER_PROCESS)]
+    if not chunks:
+        return []
+    n = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n, mp_context=spawn, max_tasks_per_child=1) as pool:
+        return [clip for part in pool.map(_speak, chunks) for clip in part]
 
 
 def synthesize_held_out(
@@ -84,15 +122,15 @@ def synthesize_held_out(
     speech: int,
     seed: int,
     words_path: Path = DICT_WORDS,
+    workers: int = 0,
 ) -> HeldOutSpeech:
-    """``positives`` takes of the phrase and ``speech`` ordinary utterances from the held-out engine."""
+    """``positives`` takes of the phrase and ``speech`` ordinary utterances from the held-out engine,
+    spoken by ``workers`` spawned processes (0: one per core)."""
     voices = held_out_voices(engine)
     rng = random.Random(seed)
     forms = phrase_variants(phrase)
     pos_texts = [forms[i % len(forms)] for i in range(positives)]
     neg_texts = negative_texts(phrase, speech, rng, read_words(words_path))
-
-    def speak(texts: list[str]) -> list[np.ndarray]:
-        return [_speaker(engine, rng)(text) for text in texts]
-
-    return HeldOutSpeech(engine, voices, speak(pos_texts), speak(neg_texts))
+    takes = [_take(engine, text, rng) for text in pos_texts + neg_texts]
+    audio = speak_in_workers(takes, workers)
+    return HeldOutSpeech(engine, voices, audio[:positives], audio[positives:])

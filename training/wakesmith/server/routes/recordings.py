@@ -21,7 +21,9 @@ def list_recordings(
     include_deleted: bool = False,
 ) -> list[RecordingPublic]:
     """A dataset's clips, oldest first; ``include_deleted=true`` lists soft-deleted ones too (to restore)."""
-    clips = api.list_clips(dataset, label=label, split=split, include_deleted=include_deleted, home=studio.home)
+    clips = api.list_clips(
+        dataset, label=label, split=split, include_deleted=include_deleted, home=studio.home
+    )
     return [RecordingPublic.model_validate(c) for c in clips]
 
 
