@@ -1,7 +1,10 @@
-"""Shared fixtures: a small real word list (so the lexicon builds in seconds) and its cache."""
+"""Shared fixtures: a small real word list (so the lexicon builds in seconds), its cache, and a way to
+hide an optional package."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,3 +34,20 @@ def small_words(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def lexicon_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("lexicon-cache")
+
+
+@pytest.fixture
+def hide_module(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """``hide_module("piper")``: importing that module through ``importlib`` fails from now on, as
+    on a machine without the package (the voice engines import their packages that way)."""
+    real = importlib.import_module
+
+    def hide(hidden: str) -> None:
+        def import_module(name: str, *args: object) -> object:
+            if name == hidden:
+                raise ImportError(name)
+            return real(name, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(importlib, "import_module", import_module)
+
+    return hide

