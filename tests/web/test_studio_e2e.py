@@ -294,8 +294,9 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
     deploys = page.get_by_role("table", name="Deploys")
     expect(deploys.get_by_role("row", name=re.compile(record["id"]))).to_contain_text("failed")
 
-    # The report figures: an evaluation report as api.evaluate writes it (EvalReport), put beside the
-    # model by hand; evaluating for real needs confusables and hours of speech this dataset lacks.
+    # The report figures and plots: an evaluation report saved beside the model as api.evaluate saves
+    # it (EvalReport.save: report.json and the PNGs), by hand; evaluating for real needs confusables
+    # and hours of speech this dataset lacks.
     report = EvalReport.model_validate(
         {
             "model_id": model_id,
@@ -326,12 +327,17 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
             "confusion_threshold": 0.9,
         }
     )
-    (Path(listed["result"]["path"]) / "report.json").write_text(report.model_dump_json())
+    report.save(Path(listed["result"]["path"]))
     page.reload()
     expect(row).to_contain_text("EER 12.5 % · 12 positives · 0.5 h of negatives")
     expect(row.get_by_role("list", name=f"Operating points of {model_id}")).to_have_text(
         "strict: threshold 0.90, 0.00 FA/h, recall 75.0 %"
     )
+    plots = row.get_by_role("group", name=f"Plots of {model_id}")
+    expect(plots.get_by_role("img", name="DET curve")).to_have_count(0)  # fetched when opened
+    plots.get_by_text("Plots", exact=True).click()
+    for name in ("DET curve", "Score histograms", "Confusion matrix"):
+        expect(plots.get_by_role("img", name=name)).to_be_visible()
     screenshot(page, "models")
 
 

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wakesmith.artifact import Artifact, ModelMetadata, read_current, resolve_artifact, set_current
+from wakesmith.artifact import (
+    PLOT_FILES,
+    Artifact,
+    ModelMetadata,
+    read_current,
+    resolve_artifact,
+    set_current,
+)
 from wakesmith.config import Recipe, SynthConfig, load_recipe, slugify
 from wakesmith.events import Emitter
 from wakesmith.home import Home
@@ -544,8 +551,8 @@ def list_models(*, home: Home | Path | str | None = None) -> list[Artifact]:
 
 
 def model_details(model: str | Path, *, home: Home | Path | str | None = None) -> dict[str, Any]:
-    """A model's metadata, evaluation report (``report.json``, if evaluated), exports and whether it is
-    the current model of its role."""
+    """A model's metadata, evaluation report (``report.json``, if evaluated), files, the names of its
+    evaluation plots (see :func:`model_plot`) and whether it is the current model of its role."""
     h = _home(home)
     art = resolve_artifact(model, h)
     meta = art.metadata
@@ -557,8 +564,28 @@ def model_details(model: str | Path, *, home: Home | Path | str | None = None) -
         "metadata": meta.model_dump(mode="json"),
         "report": report,
         "files": files,
+        "plots": list(art.plots()),
         "current": read_current(h).get(meta.role) == art.model_id,
     }
+
+
+def model_plot(model: str | Path, name: str, *, home: Home | Path | str | None = None) -> Path:
+    """The PNG of one of a model's evaluation plots: ``det`` (DET curve), ``scores`` (score
+    histograms) or ``confusion`` (confusion matrix). Only these names map to files."""
+    from wakesmith.errors import ArtifactError
+
+    if name not in PLOT_FILES:
+        raise ArtifactError(f"No plot {name!r}: the plots are {', '.join(PLOT_FILES)}.")
+    art = resolve_artifact(model, _home(home))
+    if not art.exists():  # a folder, but not a model's: serve nothing from it
+        raise ArtifactError(f"No model {str(model)!r}: give a model id from `wakesmith models`.")
+    path = art.plots().get(name)
+    if path is None:
+        raise ArtifactError(
+            f"Model {art.model_id} has no {name} plot (not evaluated yet): "
+            f"run `wakesmith evaluate {art.model_id}` first."
+        )
+    return path
 
 
 # ----------------------------------------------------------------------------- a satellite's microphone

@@ -16,6 +16,7 @@ No loader needs knowledge that lives outside the artifact.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +29,7 @@ from wakesmith.home import Home
 from wakesmith.metadata import ONNX_METADATA_KEY, AudioSpec, ModelMetadata, Threshold, embed_in_onnx
 
 __all__ = [
+    "PLOT_FILES",
     "Artifact",
     "AudioSpec",
     "ModelMetadata",
@@ -42,6 +44,8 @@ __all__ = [
 METADATA_FILE = "metadata.json"
 ONNX_FILE = "model.onnx"
 CURRENT_FILE = "current.json"
+PLOT_FILES = {"det": "det.png", "scores": "scores.png", "confusion": "confusion.png"}
+"""The evaluation's plots by name: the files :mod:`wakesmith.evaluate.plots` writes into the folder."""
 
 
 def new_model_id(recipe: Recipe) -> str:
@@ -70,6 +74,11 @@ class Artifact:
     @property
     def recipe_path(self) -> Path:
         return self.path / "recipe.yaml"
+
+    def plots(self) -> dict[str, Path]:
+        """The evaluation plots the folder has, by name (see :data:`PLOT_FILES`); none until evaluated."""
+        found = {name: self.path / file for name, file in PLOT_FILES.items()}
+        return {name: path for name, path in found.items() if path.is_file()}
 
     @property
     def model_id(self) -> str:
@@ -141,6 +150,25 @@ def resolve_artifact(ref: str | Path, home: Home | None = None) -> Artifact:
     raise ArtifactError(
         f"No model {ref!r}: give a model folder, a model id from `wakesmith models`, or 'sentry'/'judge'."
     )
+
+
+MODEL_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""What a model id looks like: a folder name under ``models/`` (no separators, not ``.`` or ``..``)."""
+
+
+def resolve_model_id(ref: str, home: Home) -> Artifact:
+    """A model named by id (or ``sentry``/``judge``/``current:<role>``) under ``home`` — never a path.
+
+    What a network caller may name: :func:`resolve_artifact` also takes folder paths (for the CLI),
+    so ``.`` or ``/etc`` would name folders outside the home."""
+    if ref in ("sentry", "judge") or ref in ("current:sentry", "current:judge"):
+        return resolve_artifact(ref, home)
+    candidate = home.models / ref
+    if not MODEL_ID_PATTERN.fullmatch(ref) or not (candidate / METADATA_FILE).is_file():
+        raise ArtifactError(
+            f"No model {ref!r}: give a model id from `wakesmith models`, or 'sentry'/'judge'."
+        )
+    return Artifact(candidate)
 
 
 def read_current(home: Home) -> dict[str, str]:

@@ -13,14 +13,15 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from wakesmith.artifact import PLOT_FILES
 from wakesmith.fsio import atomic_path
 
 if TYPE_CHECKING:
     from wakesmith.evaluate.report import EvalReport
 
-DET_FILE = "det.png"
-SCORES_FILE = "scores.png"
-CONFUSION_FILE = "confusion.png"
+DET_FILE = PLOT_FILES["det"]
+SCORES_FILE = PLOT_FILES["scores"]
+CONFUSION_FILE = PLOT_FILES["confusion"]
 FIGSIZE = (7.0, 4.5)
 DPI = 110
 ZERO_FA_FRACTION = 0.5

@@ -136,6 +136,8 @@ class ModelDetail(_Public):
     report: dict[str, Any] | None
     """The evaluation report (``report.json``), None until evaluated."""
     files: list[str]
+    plots: list[str]
+    """The evaluation plots it has (``det``, ``scores``, ``confusion``), each at ``plots/{name}``."""
 
 
 # ------------------------------------------------------------------------------------ deploys

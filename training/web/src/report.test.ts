@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { operatingPoint, summary } from "./report";
+import { operatingPoint, plotsOf, summary } from "./report";
 
 describe("report figures", () => {
   it("summarises EER, positives and the negative hours", () => {
@@ -11,5 +11,12 @@ describe("report figures", () => {
     expect(operatingPoint({ name: "strict", threshold: 0.953, fa_per_hour: 0.1, recall: 0.932 })).toBe(
       "strict: threshold 0.95, 0.10 FA/h, recall 93.2 %",
     );
+  });
+  it("shows the plots a model has in a fixed order, each with its alt text", () => {
+    expect(plotsOf(["confusion", "det", "elsewhere"])).toEqual([
+      { name: "det", alt: "DET curve" },
+      { name: "confusion", alt: "Confusion matrix" },
+    ]);
+    expect(plotsOf([])).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 // The evaluation report's headline figures (report.json, see wakesmith/evaluate/report.py EvalReport),
-// as the models list shows them.
+// as the models list shows them, and the names of the plots it comes with.
 
 export interface OperatingPoint {
   name: string;
@@ -30,4 +30,19 @@ export function summary(r: Report): string {
 /** "strict: threshold 0.95, 0.10 FA/h, recall 93.2 %". */
 export function operatingPoint(p: OperatingPoint): string {
   return `${p.name}: threshold ${p.threshold.toFixed(2)}, ${p.fa_per_hour.toFixed(2)} FA/h, recall ${pct(p.recall)}`;
+}
+
+/** The evaluation's plots (`GET /api/models/{id}/plots/{name}`), in the order they are shown, with the
+ * alt text each image gets. */
+export const PLOTS = [
+  { name: "det", alt: "DET curve" },
+  { name: "scores", alt: "Score histograms" },
+  { name: "confusion", alt: "Confusion matrix" },
+] as const;
+
+export type Plot = (typeof PLOTS)[number];
+
+/** The plots a model has (its details' `plots`), in display order; names this UI does not know are left out. */
+export function plotsOf(names: readonly string[]): Plot[] {
+  return PLOTS.filter((p) => names.includes(p.name));
 }

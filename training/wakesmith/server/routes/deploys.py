@@ -16,7 +16,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from wakesmith.artifact import resolve_artifact
+from wakesmith.artifact import resolve_model_id
 from wakesmith.events import Event
 from wakesmith.server import deploy as deploying
 from wakesmith.server.context import event_message
@@ -36,7 +36,7 @@ def _announce(studio: StudioDep, record: DeployRecord) -> DeployPublic:
 
 @router.post("/deploy")
 async def deploy(body: DeployCreate, studio: StudioDep, user: CurrentUser) -> DeployPublic:
-    artifact = resolve_artifact(body.model_id, studio.home)
+    artifact = resolve_model_id(body.model_id, studio.home)
     record = await run_in_threadpool(
         deploying.deploy, artifact, body.targets, settings=studio.settings, records=studio.records, user=user
     )

@@ -34,7 +34,7 @@ import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from wakesmith.artifact import Artifact, read_current, resolve_artifact
+from wakesmith.artifact import Artifact, read_current, resolve_model_id
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.errors import ToolMissingError, WakesmithError
 from wakesmith.home import Home
@@ -75,7 +75,7 @@ class LiveSentry:
 
 
 def _artifact(ref: str, role: str, home: Home) -> Artifact:
-    art = resolve_artifact(role if ref == "current" else ref, home)
+    art = resolve_model_id(role if ref == "current" else ref, home)
     if art.metadata.role != role:
         raise LiveError(f"Model {art.model_id!r} is a {art.metadata.role}, not a {role}; choose a {role}.")
     return art

@@ -1,10 +1,11 @@
-// Trained models with their report figures (EER, each operating point's threshold, FA/h and recall),
+// Trained models with their report figures (EER, each operating point's threshold, FA/h and recall)
+// and plots (DET curve, score histograms, confusion matrix: fetched when their row's Plots is opened),
 // a download, and Deploy: to a Judge (its URL, token and served model name) or to an ESPHome
 // custom_wake_words folder.
 
 import { api, call, fetchBlob, type Deploy, type Model, type ModelDetail } from "../api/client";
 import { fill, h, notify } from "../dom";
-import { operatingPoint, summary, type Report } from "../report";
+import { operatingPoint, plotsOf, summary, type Plot, type Report } from "../report";
 
 
 export function renderModels(app: HTMLElement, deployId: string): () => void {
@@ -73,6 +74,7 @@ function row(m: Model, d: ModelDetail, openDeploy: (id: string) => void): HTMLEl
         {},
         h("p", {}, summary(report)),
         h("ul", { "aria-label": `Operating points of ${m.id}` }, (report.operating_points ?? []).map((p) => h("li", {}, operatingPoint(p)))),
+        plots(m.id, plotsOf(d.plots)),
       )
     : h("span", { class: "muted" }, "not evaluated");
   return h(
@@ -92,6 +94,45 @@ function row(m: Model, d: ModelDetail, openDeploy: (id: string) => void): HTMLEl
       m.role === "sentry" ? h("a", { class: "button", href: `#/live?model=${encodeURIComponent(m.id)}`, "aria-label": `Live test ${m.id}` }, "Live test") : null,
     ),
   );
+}
+
+/** A closed "Plots" disclosure; the PNGs are fetched (with the token, which `<img src>` cannot send)
+ * the first time it is opened, so a long models list loads no images it does not show. */
+function plots(id: string, shown: Plot[]): HTMLElement | null {
+  if (!shown.length) return null;
+  const box = h("div", { class: "plots" });
+  let fetched = false;
+  const details: HTMLDetailsElement = h(
+    "details",
+    {
+      "aria-label": `Plots of ${id}`,
+      ontoggle: () => {
+        if (!details.open || fetched) return;
+        fetched = true;
+        void loadPlots(box, id, shown).then((ok) => (fetched = ok)); // after a failure, reopening retries
+      },
+    },
+    h("summary", {}, "Plots"),
+    box,
+  );
+  return details;
+}
+
+async function loadPlots(box: HTMLElement, id: string, shown: Plot[]): Promise<boolean> {
+  try {
+    const blobs = await Promise.all(shown.map((p) => fetchBlob(`/api/models/${encodeURIComponent(id)}/plots/${p.name}`)));
+    fill(
+      box,
+      shown.map((p, i) => {
+        const src = URL.createObjectURL(blobs[i]);
+        return h("img", { src, alt: p.alt, onload: () => URL.revokeObjectURL(src) });
+      }),
+    );
+    return true;
+  } catch (err) {
+    notify((err as Error).message, "error");
+    return false;
+  }
 }
 
 async function download(id: string): Promise<void> {
