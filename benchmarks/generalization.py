@@ -11,6 +11,8 @@ Each argument is ``[label=]model`` (a folder, a model id, or sentry/judge in ``-
   (1 s after a reset), of the unseen engine (cold and warm) and of the processed variants, with false
   accepts counted on ordinary speech of both engines (``speech`` + ``unseen-speech``);
 - recall with false accepts counted on everything (speech + confusables + unseen speech);
+- recall at 0.5 FA/h (ordinary speech) of each processing of the processed set by itself
+  (``processed-cold/level``, ``/tempo``, ``/pitch``, ``/reverb``, ``/noise``, ``/tone``);
 - each calibrated preset's test FA/h next to its target, on the streams it was calibrated for;
 - for a cascade: the same recall rows through sentry → trigger buffer → Judge.
 
@@ -53,6 +55,10 @@ def _rows(report: EvalReport | CascadeReport) -> dict[str, str]:
         for name in ("unseen-cold", "processed-cold"):
             value = report.recall_at(t, positives=name) if name in known else None
             rows[f"{name}: recall at {t:g} FA/h (everything)"] = _pct(value)
+    for name in sorted(n for n in known if n.startswith("processed-cold/")):
+        rows[f"{name}: recall at {TARGETS[0]:g} FA/h (ordinary speech)"] = _pct(
+            report.recall_at(TARGETS[0], ordinary, positives=name)
+        )
     for p in report.operating_points:
         if p.name in ("sensitive", "default", "strict"):
             rows[f"preset {p.name}: test FA/h (target)"] = (

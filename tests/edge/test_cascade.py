@@ -75,6 +75,11 @@ def test_cascade_runs_the_int8_sentry_and_only_removes_triggers(cascade) -> None
     assert all(1 - f <= report.sentry_alone.recall["test"] + 1e-9 for f in report.frr)
     for p in report.positive_sets:
         assert 1 - p.frr[0] == pytest.approx(report.sentry_alone.recall[p.name])
+    # The processed set is also reported one processing at a time; the rows partition it.
+    whole = next(p for p in report.positive_sets if p.name == "processed-cold")
+    parts = [p for p in report.positive_sets if p.name.startswith("processed-cold/")]
+    assert {p.name for p in parts} >= {"processed-cold/level", "processed-cold/tempo"}
+    assert sum(p.count for p in parts) == whole.count
 
 
 def test_cascade_thresholds_ship_in_the_judge(cascade) -> None:  # type: ignore[no-untyped-def]

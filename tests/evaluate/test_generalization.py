@@ -87,7 +87,14 @@ def test_eval_sets_hold_cold_unseen_and_processed_positives(tiny_home: Home) -> 
     diff = round((warm.lead_in_s - cold.lead_in_s) * SR)
     assert all(len(w) - len(c) == diff for c, w in zip(cold.clips, warm.clips, strict=True))
     # Processed: every test and unseen positive once.
-    assert len(sets.positive_sets["processed-cold"].clips) == len(sets.test_positives) + len(cold.clips)
+    processed = sets.positive_sets["processed-cold"]
+    assert len(processed.clips) == len(sets.test_positives) + len(cold.clips)
+    # ...and each processing is a row of its own: the groups partition the set.
+    assert set(processed.groups) == set(Processor([np.ones(SR, np.float32)]).kinds())
+    assert sorted(i for idx in processed.groups.values() for i in idx) == list(range(len(processed.clips)))
+    level, part = processed.subsets("processed-cold")["processed-cold/level"]
+    assert [id(c) for c in part.clips] == [id(processed.clips[i]) for i in level]
+    assert part.lead_in_s == processed.lead_in_s and "level only" in part.description
     # The unseen voices are not among the dataset's speakers (training never heard them).
     assert recipe.eval.unseen_engine == "pico" and not any(s.startswith("pico:") for s in speakers)
 

@@ -14,10 +14,15 @@ from wakesmith.config import Recipe
 
 if TYPE_CHECKING:
     from wakesmith.evaluate.cascade import CascadeReport
-    from wakesmith.evaluate.report import EvalReport
+    from wakesmith.evaluate.report import EvalReport, PositiveSetResult
 
 ORDINARY_STREAMS = ("speech", "unseen-speech")
 """The negative streams of ordinary speech (not confusables), from the trained engine and an unseen one."""
+
+
+def _summary_sets(sets: list[PositiveSetResult]) -> list[str]:
+    """The generalization sets the summary shows: whole sets, not their per-processing rows (``a/b``)."""
+    return [ps.name for ps in sets if "/" not in ps.name]
 
 
 @dataclass
@@ -72,10 +77,8 @@ def model_summary(
         recall_at={t: report.recall_at(t) for t in recipe.eval.target_fa_per_hour},
         recall_at_speech={t: report.recall_at(t, "speech") for t in recipe.eval.target_fa_per_hour},
         recall_generalization={
-            ps.name: {
-                t: report.recall_at(t, ordinary, positives=ps.name) for t in recipe.eval.target_fa_per_hour
-            }
-            for ps in report.positive_sets
+            name: {t: report.recall_at(t, ordinary, positives=name) for t in recipe.eval.target_fa_per_hour}
+            for name in _summary_sets(report.positive_sets)
         },
         frr=report.frr_at(threshold),
         fa_per_hour=report.stream_fa_per_hour(threshold),
@@ -103,8 +106,8 @@ def cascade_summary(
         recall_at={t: report.recall_at(t) for t in targets},
         recall_at_speech={t: report.recall_at(t, "speech") for t in targets},
         recall_generalization={
-            ps.name: {t: report.recall_at(t, ordinary, positives=ps.name) for t in targets}
-            for ps in report.positive_sets
+            name: {t: report.recall_at(t, ordinary, positives=name) for t in targets}
+            for name in _summary_sets(report.positive_sets)
         },
         frr=report.frr[k],
         fa_per_hour={s.name: s.fa_per_hour[k] for s in report.streams},

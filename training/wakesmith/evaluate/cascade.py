@@ -181,6 +181,10 @@ def evaluate_cascade(
     warm = PositiveSet(test.test_positives, eval_cfg.lead_in_s, "held-out speakers, warm")
     sets = {"test": warm, **test.positive_sets}
     clip_triggers = {name: _clip_triggers(sentry, judge, sentry_cfg, ps) for name, ps in sets.items()}
+    for name, ps in list(sets.items()):
+        for sub, (idx, part) in ps.subsets(name).items():
+            sets[sub] = part
+            clip_triggers[sub] = Triggers([clip_triggers[name].judge_scores[i] for i in idx])
     stream_triggers = {
         name: _stream_triggers(sentry, judge, sentry_cfg, p) for name, p in test.streams.items()
     }

@@ -94,10 +94,12 @@ def evaluate_artifact(
     t1 = time.perf_counter()
     pos = score_clips(scorer, sets.test_positives, skip_s=recipe.eval.lead_in_s)
     streams = [NegativeStream(name, [score_file(scorer, path)]) for name, path in sets.streams.items()]
-    generalization = {
-        name: PositiveScores(score_clips(scorer, ps.clips, skip_s=ps.lead_in_s), ps.lead_in_s, ps.description)
-        for name, ps in sets.positive_sets.items()
-    }
+    generalization: dict[str, PositiveScores] = {}
+    for name, ps in sets.positive_sets.items():
+        scores = score_clips(scorer, ps.clips, skip_s=ps.lead_in_s)
+        generalization[name] = PositiveScores(scores, ps.lead_in_s, ps.description)
+        for sub, (idx, part) in ps.subsets(name).items():
+            generalization[sub] = PositiveScores([scores[i] for i in idx], part.lead_in_s, part.description)
     timings["scoring_s"] = time.perf_counter() - t1
     report = build_report(
         meta.model_id,

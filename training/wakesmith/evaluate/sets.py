@@ -51,6 +51,20 @@ class PositiveSet:
     clips: list[np.ndarray]
     lead_in_s: float
     description: str
+    groups: dict[str, list[int]] = field(default_factory=dict)
+    """Named subsets (clip indices), each reported as a row of its own, ``<set>/<group>``, beside the set."""
+
+    def subsets(self, name: str) -> dict[str, tuple[list[int], PositiveSet]]:
+        """``<name>/<group>`` → (clip indices, the subset as a set of its own) for every group."""
+        return {
+            f"{name}/{group}": (
+                idx,
+                PositiveSet(
+                    [self.clips[i] for i in idx], self.lead_in_s, f"{self.description} — {group} only"
+                ),
+            )
+            for group, idx in self.groups.items()
+        }
 
 
 @dataclass
@@ -198,13 +212,16 @@ def build_eval_sets(store: ClipStore, recipe: Recipe, home: Home, emitter: Emitt
         )
     if e.processed:
         process = Processor(test_bg)
-        processed = [process(clip, i)[1] for i, clip in enumerate(test_raw + unseen)]
+        pairs = [process(clip, i) for i, clip in enumerate(test_raw + unseen)]
+        kinds = [kind for kind, _ in pairs]
         sets.positive_sets["processed-cold"] = PositiveSet(
-            in_rooms(processed, test_bg, lead_in_s=cold),
+            in_rooms([audio for _, audio in pairs], test_bg, lead_in_s=cold),
             cold,
             "held-out speakers"
             + (" and unseen engine" if unseen else "")
             + ": level, tempo, pitch, reverb, noise, tones; cold start",
+            # one row per processing: which one a model cannot hear through
+            groups={k: [i for i, kind in enumerate(kinds) if kind == k] for k in dict.fromkeys(kinds)},
         )
     return sets
 
