@@ -182,6 +182,8 @@ def test_bad_values_and_names_are_config_errors() -> None:
         create_model("sentry_tnc", INPUT_DIM)
     with pytest.raises(ConfigError, match="input_dim"):
         create_model("judge_resnet", 0)
+    with pytest.raises(ConfigError, match="stem_stride"):
+        create_model("judge_resnet", INPUT_DIM, stem_stride=3)
 
 
 def test_params_change_the_architecture() -> None:
@@ -191,3 +193,34 @@ def test_params_change_the_architecture() -> None:
     assert len(small.initial_state(1)) == 2
     assert [tuple(s.shape) for s in small.initial_state(1)] == [(1, 16, 4), (1, 16, 8)]
     assert small.num_parameters() < _model("sentry_tcn").num_parameters()
+
+
+def _conv_macs(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """Multiply-accumulates of every Conv2d for one forward pass of ``x``."""
+    total = 0
+
+    def count(module: torch.nn.Module, _: object, out: torch.Tensor) -> None:
+        nonlocal total
+        assert isinstance(module, torch.nn.Conv2d)
+        k = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
+        total += out.numel() * k
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    model(x)
+    for h in hooks:
+        h.remove()
+    return total
+
+
+def test_judge_stem_stride_quarters_the_compute_with_the_same_weights() -> None:
+    """``stem_stride=2`` is the same network on a half-resolution image: same parameters, ~¼ the work."""
+    plain, strided = (
+        create_model("judge_resnet", INPUT_DIM),
+        create_model("judge_resnet", INPUT_DIM, stem_stride=2),
+    )
+    assert plain.num_parameters() == strided.num_parameters()
+    x = _features(1, WINDOW_FRAMES)
+    ratio = _conv_macs(strided.eval(), x) / _conv_macs(plain.eval(), x)
+    assert 0.2 < ratio < 0.3
+    assert strided.receptive_field > plain.receptive_field
+    assert strided.eval()(_features(2, 200)).shape == (2, 1)
