@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from wakesmith.config import Recipe
-from wakesmith.train.task import WakeWordTask, recall_at_fa_budget
+from wakesmith.train.task import WakeWordTask, recall_at_fa_budget, recall_near_fa_budget
 
 
 def test_recall_at_fa_budget_uses_the_allowed_number_of_false_accepts() -> None:
@@ -19,6 +19,43 @@ def test_recall_at_fa_budget_uses_the_allowed_number_of_false_accepts() -> None:
     # everything allowed
     assert recall_at_fa_budget(pos, neg, 100.0, 1.0) == 1.0
     assert recall_at_fa_budget(np.zeros(0), neg, 1.0, 1.0) == 0.0
+
+
+def test_recall_near_the_budget_is_not_decided_by_one_loud_negative() -> None:
+    pos = np.linspace(0.5, 0.99, 50)
+    neg = np.concatenate([np.linspace(0.0, 0.4, 99), [0.995]])  # one outlier above every positive
+    assert recall_at_fa_budget(pos, neg, 0.2, 0.5) == 0.0  # no false accept allowed: the outlier decides
+    near = recall_near_fa_budget(pos, neg, 0.2, 0.5, spread=10)
+    assert near == 0.9  # 0 at the outlier, 1.0 at each of the next nine thresholds
+    assert recall_near_fa_budget(pos, neg, 0.2, 0.5, spread=1) == recall_at_fa_budget(pos, neg, 0.2, 0.5)
+    # the budget's allowance still counts: 2 h at 0.5 FA/h lets the outlier through
+    assert recall_near_fa_budget(pos, neg, 2.0, 0.5, spread=3) == 1.0
+    assert recall_near_fa_budget(np.zeros(0), neg, 1.0, 1.0, spread=5) == 0.0
+
+
+def _validate(task: WakeWordTask, pos: list[float], neg: list[float]) -> dict[str, float]:
+    logged: dict[str, float] = {}
+    task.log_dict = lambda values, **_: logged.update(values)  # type: ignore[method-assign]
+    scores = torch.tensor(pos + neg)
+    task._val_pos, task._val_neg = [scores[: len(pos)]], [scores[len(pos) :]]
+    task._val_hard, task._val_loss = [torch.zeros(len(neg), dtype=torch.bool)], [torch.tensor(0.0)]
+    task.on_validation_epoch_end()
+    return logged
+
+
+def test_select_false_accepts_changes_the_ranked_figure_only_when_set() -> None:
+    pos, neg = [0.6, 0.7, 0.8, 0.9], [0.1, 0.2, 0.3, 0.95]
+    plain = _validate(
+        WakeWordTask(Constant(torch.zeros(1, 1)), Recipe(), val_hours=0.1, steps_per_epoch=1), pos, neg
+    )
+    assert plain["val/select"] == plain["val/recall_at_fa"] == 0.0
+    assert "val/recall_near_fa" not in plain
+    recipe = Recipe.model_validate({"train": {"select_false_accepts": 2}})
+    near = _validate(
+        WakeWordTask(Constant(torch.zeros(1, 1)), recipe, val_hours=0.1, steps_per_epoch=1), pos, neg
+    )
+    assert near["val/recall_at_fa"] == 0.0
+    assert near["val/select"] == near["val/recall_near_fa"] == 0.5
 
 
 class Constant(torch.nn.Module):

@@ -234,10 +234,15 @@ class TrainConfig(Section):
     """Negatives that count against ``val_fa_per_hour`` when ranking checkpoints: ``ordinary`` (speech and
     backgrounds; a sentry may fire on confusables, the Judge is there for them) or ``all`` (confusables
     and hard negatives too: a Judge's job)."""
+    select_false_accepts: int = 1
+    """Checkpoints are ranked by the mean validation recall over the thresholds that let 0 … N−1 more
+    negatives through than ``val_fa_per_hour`` allows. 1 (the default) is recall at the budget alone;
+    on a short validation set that budget often allows no false accept, so the single loudest
+    negative decides the ranking — a larger N averages the top of the DET curve instead."""
     checkpoint_every_n_steps: int = 100
     max_epochs_without_improvement: int | None = None
 
-    @field_validator("epochs", "batch_size")
+    @field_validator("epochs", "batch_size", "select_false_accepts")
     @classmethod
     def _positive(cls, v: int) -> int:
         if v <= 0:
