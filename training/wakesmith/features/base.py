@@ -12,7 +12,7 @@ This module needs numpy only (plus the core): the Judge runtime imports it witho
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -56,6 +56,13 @@ class Frontend(ABC):
     @abstractmethod
     def stream(self) -> StreamingFrontend:
         """A fresh streaming front end whose concatenated output equals ``self(audio)``."""
+
+    def window_features(self, audio: np.ndarray, starts: Sequence[int], length: int) -> np.ndarray:
+        """``[len(starts), num_frames(length), dim]``: the features of ``audio[s : s + length]`` for each
+        start, as ``self`` computes them clip by clip (front ends may share work between windows)."""
+        if not len(starts):
+            return np.zeros((0, self.num_frames(length), self.dim), dtype=np.float32)
+        return np.stack([self(audio[s : s + length]) for s in starts]).astype(np.float32, copy=False)
 
     def num_frames(self, n_samples: int) -> int:
         """Frames produced by a clip of ``n_samples`` samples (0 when shorter than one window)."""

@@ -12,6 +12,8 @@ anything audible.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from wakesmith.config import SAMPLE_RATE, FeatureConfig
@@ -219,6 +221,41 @@ class LogMelFrontend(Frontend):
             audio = agc(as_float_audio(audio), self.config.agc_dbfs)
         frames = self._frames(audio)
         return (cmvn(frames) if self.config.cmvn else frames).astype(np.float32)
+
+    def window_features(self, audio: np.ndarray, starts: Sequence[int], length: int) -> np.ndarray:
+        """Overlapping windows on one frame grid (a judge's hop is whole frames) share one spectrum.
+
+        The mel power of ``g · x`` is ``g² ·`` that of ``x``, so each window's gain normalization
+        (:func:`agc`) is applied to the shared mel power instead of the audio: the result equals
+        ``self(audio[s : s + length])`` up to float rounding (``tests/features/test_mel.py``), at the
+        cost of one FFT per frame instead of one per frame per window (a judge's windows overlap 15×).
+        """
+        at = np.asarray(starts, dtype=np.int64)
+        shared = type(self)._frames is LogMelFrontend._frames  # subclasses transform the log mel further
+        if not len(at) or not shared or np.any((at - at[0]) % self.hop_samples):
+            return super().window_features(audio, starts, length)
+        x = as_float_audio(audio)
+        n = self.num_frames(length)
+        lo = int(at.min())
+        span = x[lo : int(at.max()) + length]
+        frames = frames_view(span, len(self.window), self.hop_samples)
+        spectrum = np.fft.rfft(frames * self.window, n=self.n_fft, axis=-1)
+        mel = self.filterbank(spectrum.real**2 + spectrum.imag**2)
+        first = (at - lo) // self.hop_samples
+        picks = mel[first[:, None] + np.arange(n)[None, :]]  # [windows, n, n_mels]
+        if self.config.agc_dbfs is not None:
+            squares = np.concatenate([[0.0], np.cumsum(np.square(span, dtype=np.float64))])
+            power = (squares[at - lo + length] - squares[at - lo]) / max(length, 1)
+            gain_db = np.minimum(
+                self.config.agc_dbfs - 10.0 * np.log10(np.maximum(power, 1e-300)), AGC_MAX_GAIN_DB
+            )
+            gain2 = np.where(power > 0.0, 10.0 ** (gain_db / 10.0), 1.0)
+            picks = picks * gain2[:, None, None]
+        feats = np.log(picks + LOG_FLOOR)
+        if self.config.cmvn:
+            std = np.maximum(feats.std(axis=1, keepdims=True), CMVN_MIN_STD)
+            feats = (feats - feats.mean(axis=1, keepdims=True)) / std
+        return feats.astype(np.float32)
 
     def stream(self) -> FramedStream:
         if self.config.cmvn or self.config.agc_dbfs is not None:

@@ -184,9 +184,7 @@ class WindowScorer:
         self._total += len(chunk)
         ends = range(self._next_end, self._total + 1, self.hop_samples)
         offset = self._buffer_start
-        scores = self._score_windows(
-            [self._buffer[e - self.window_samples - offset : e - offset] for e in ends]
-        )
+        scores = self._score_windows(self._buffer, [e - self.window_samples - offset for e in ends])
         if len(ends):
             self._next_end = ends[-1] + self.hop_samples
         # Keep only what the next window still needs (never drop audio that has not arrived yet).
@@ -211,14 +209,15 @@ class WindowScorer:
         if len(buffer) < self.window_samples:
             buffer = np.concatenate([np.zeros(self.window_samples - len(buffer), dtype=np.float32), buffer])
         ends = range(len(buffer), self.window_samples - 1, -self.hop_samples)
-        return float(np.max(self._score_windows([buffer[e - self.window_samples : e] for e in ends])))
+        return float(np.max(self._score_windows(buffer, [e - self.window_samples for e in ends])))
 
-    def _score_windows(self, windows: list[np.ndarray]) -> np.ndarray:
+    def _score_windows(self, audio: np.ndarray, starts: list[int]) -> np.ndarray:
+        """Scores of the windows ``audio[s : s + window_samples]``, ``batch_windows`` per model call."""
         scores = []
-        for start in range(0, len(windows), self.batch_windows):
-            group = windows[start : start + self.batch_windows]
-            feats = np.stack([self.frontend(w)[-self.window_frames :] for w in group]).astype(np.float32)
-            scores.append(self.backend.forward({FEATURES: feats})[SCORES].reshape(-1))
+        for first in range(0, len(starts), self.batch_windows):
+            group = starts[first : first + self.batch_windows]
+            feats = self.frontend.window_features(audio, group, self.window_samples)[:, -self.window_frames :]
+            scores.append(self.backend.forward({FEATURES: feats.astype(np.float32)})[SCORES].reshape(-1))
         return np.concatenate(scores).astype(np.float32, copy=False) if scores else _EMPTY.copy()
 
 
