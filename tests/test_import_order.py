@@ -3,13 +3,14 @@
 The order (``docs``: architecture), left to right::
 
     core → audio → data → synth → features/augment → models → train → evaluate → quantize → export
-         → runtime;   wings on top: quickstart, judge, satellite → api → cli
+         → runtime;   wings on top: quickstart, judge, satellite, mine → api → cli
 
 The rule, checked on every import in the package (module level, inside functions and under
 ``TYPE_CHECKING``):
 
 1. no module imports a stage to its right; ``features`` and ``augment`` share a rank, as do the
-   ``quickstart`` and ``judge`` wings;
+   ``quickstart``, ``judge`` and ``mine`` wings (``mine`` closes the loop: it scores a model as
+   evaluation does and adds its false accepts to the data);
 2. except the **runtime**: it sits at the end of the data flow (it runs the exported files) but is a
    library the measuring stages use (evaluation scores models through it, exporters write the graph
    interface it reads). It imports only core, ``audio``, ``features`` and ``models`` (the torch backend,
@@ -47,6 +48,7 @@ RANKS = {
     "quickstart": 11,
     "judge": 11,
     "satellite": 11,
+    "mine": 11,
     "api": 12,
     "jobs": 13,
     "server": 13,

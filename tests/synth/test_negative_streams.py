@@ -99,3 +99,21 @@ def test_bad_input(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         build_stream(tmp_path / "s.wav", clips=_clips(), hours=0.01, seed=0, gap_s=(2.0, 1.0))
     assert not (tmp_path / "s.wav").exists()
+
+
+def test_placed_tells_where_each_clip_went_and_changes_nothing(tmp_path: Path) -> None:
+    clips = _clips()
+    where: list[tuple[int, int, int]] = []
+    info = build_stream(
+        tmp_path / "a.wav", clips=clips, hours=0.005, seed=3, placed=lambda *p: where.append(p)
+    )
+    plain = build_stream(tmp_path / "b.wav", clips=clips, hours=0.005, seed=3)
+    assert _digest(info.path) == _digest(plain.path) and len(where) == info.n_clips
+    audio, _ = sf.read(str(info.path), dtype="float32")
+    starts = [start for _, start, _ in where]
+    assert starts == sorted(starts) and starts[0] == 0
+    for index, start, length in where[:-1]:  # no bed: the clip itself, at its level
+        assert length == clips[index].size
+        piece, clip = audio[start : start + length], clips[index]
+        gain = float(np.dot(piece, clip) / np.dot(clip, clip))
+        assert np.abs(piece - gain * clip).max() < 2e-4  # 16-bit rounding

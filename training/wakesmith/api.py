@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from wakesmith.evaluate.cascade import CascadeReport
     from wakesmith.evaluate.report import EvalReport
     from wakesmith.export.formats import ExportFormat
+    from wakesmith.mine import MineReport
     from wakesmith.quickstart import QuickstartSummary
     from wakesmith.runtime.detector import Detection
     from wakesmith.runtime.scorers import Scorer
@@ -277,6 +278,37 @@ def _shipped_sentry(artifact: Artifact, emitter: Emitter) -> tuple[Scorer, str, 
         emitter.warning("cascade", f"cascade: the float ONNX sentry stands in for the INT8 file ({exc})")
     cfg = meta.detector.model_copy(update={"threshold": meta.threshold("default")})
     return make_scorer(OnnxBackend.load(artifact.onnx_path)), "float ONNX (edge extra not installed)", cfg
+
+
+def mine(
+    model: str | Path,
+    *,
+    hours: float = 2.0,
+    preset: str = "default",
+    threshold: float | None = None,
+    max_clips: int = 500,
+    home: Home | Path | str | None = None,
+    emitter: Emitter | None = None,
+) -> MineReport:
+    """Closed-loop hard-negative mining: run an evaluated model over ``hours`` of the train split's
+    ordinary negative speech and add each false accept to the train split as a ``hard_negative`` clip.
+
+    The model is scored as :func:`evaluate` scores a stream (its ONNX file, streaming, the detector
+    at its calibrated ``preset`` threshold, or at ``threshold``); the ``max_clips`` highest-scoring
+    false accepts are kept, and ones mined before are not added again. :func:`train` with the same
+    recipe (``report.recipe``) then trains on them: the dataset's lineage changed, so it is a new run.
+    See :mod:`wakesmith.mine`.
+    """
+    from wakesmith.config import validate
+    from wakesmith.mine import MineConfig, mine_hard_negatives
+
+    h = _home(home)
+    cfg = validate(
+        MineConfig,
+        {"hours": hours, "preset": preset, "threshold": threshold, "max_clips": max_clips},
+        "mining settings",
+    )
+    return mine_hard_negatives(resolve_artifact(model, h), open_store(h), h, cfg, _emitter(emitter))
 
 
 def export(

@@ -189,6 +189,48 @@ def detect(
 
 
 @app.command()
+def mine(
+    model: Annotated[str, typer.Argument(help="An evaluated model: folder, model id, or sentry/judge.")],
+    hours: Annotated[float, typer.Option(help="Hours of the train split's speech to listen to.")] = 2.0,
+    preset: Annotated[
+        str, typer.Option(help="Calibrated threshold to mine at: sensitive, default, strict.")
+    ] = "default",
+    threshold: Annotated[
+        float | None, typer.Option(help="A threshold of your own (0-1) instead of the preset's.")
+    ] = None,
+    max_clips: Annotated[
+        int, typer.Option(help="Most clips added: the highest-scoring false accepts.")
+    ] = 500,
+    home: HomeOpt = None,
+) -> None:
+    """Mine hard negatives: the model's false accepts on the train split's speech, added to that split."""
+    import shlex
+
+    from wakesmith.cli.tables import mine_table
+
+    report = _run(
+        lambda em: api.mine(
+            model,
+            hours=hours,
+            preset=preset,
+            threshold=threshold,
+            max_clips=max_clips,
+            home=home,
+            emitter=em,
+        )
+    )
+    console.print(mine_table(report))
+    if not report.clips_added:
+        console.print(
+            "no new hard negatives: nothing new to train on (try --preset sensitive or more --hours)",
+            soft_wrap=True,
+        )
+        return
+    command = ["wakesmith", "train", str(report.recipe), *(["--home", str(home)] if home else [])]
+    console.print(f"next: {shlex.join(command)}", soft_wrap=True, highlight=False)
+
+
+@app.command()
 def models(home: HomeOpt = None) -> None:
     """List trained models."""
     from wakesmith.artifact import list_artifacts, read_current

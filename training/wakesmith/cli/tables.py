@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from wakesmith.evaluate.cascade import CascadeReport
     from wakesmith.evaluate.report import EvalReport
     from wakesmith.export.formats import ExportFormat
+    from wakesmith.mine import MineReport
     from wakesmith.quickstart import QuickstartSummary
 
 
@@ -106,4 +107,28 @@ def cascade_table(report: CascadeReport) -> Table:
                 f"{alone.fa_per_hour[st.name]:.2f}",
                 f"{st.fa_per_hour[k]:.2f}",
             )
+    return table
+
+
+def mine_table(report: MineReport) -> Table:
+    """What mining found on the train split's speech and what it added."""
+    table = Table(title=f"hard negatives mined into {report.dataset} (train split)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    kept = report.clips_added + report.already_present
+    rows = [
+        ("model", report.model_id),
+        ("mining stream", f"{report.stream_hours:.2f} h"),
+        ("threshold", f"{report.threshold:.3f} ({report.preset})"),
+        ("false accepts", str(report.false_accepts)),
+        ("FA/h on the mining stream", f"{report.fa_per_hour:.2f}"),
+        (
+            "kept (highest scores)",
+            f"{kept}" + (f" ({report.beyond_cap} over --max-clips)" if report.beyond_cap else ""),
+        ),
+        ("clips added", str(report.clips_added)),
+        ("already present", str(report.already_present)),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
     return table

@@ -44,6 +44,8 @@ class Source(StrEnum):
     RECORDING = "recording"
     SCAN = "scan"
     SATELLITE = "satellite"
+    MINED = "mined"
+    """A false accept of a trained model on the train split's speech (:mod:`wakesmith.mine`)."""
 
 
 class Split(StrEnum):

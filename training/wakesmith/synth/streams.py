@@ -26,6 +26,8 @@ BED_CROSSFADE_S = 0.05
 PEAK_LIMIT = 0.99
 
 ClipSource = Sequence[np.ndarray] | Callable[[], Iterable[np.ndarray]]
+Placed = Callable[[int, int, int], None]
+"""Told ``(index, start, length)`` of each clip :func:`build_stream` lays down (see there)."""
 
 
 @dataclass(frozen=True)
@@ -39,17 +41,18 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
 
 
-def _clip_stream(clips: ClipSource, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """Clips forever: a sequence is reshuffled every round, a callable is called again when exhausted."""
+def _clip_stream(clips: ClipSource, rng: np.random.Generator) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, clip) forever: a sequence is reshuffled every round (index: in the sequence), a callable
+    is called again when exhausted (index: in that round)."""
     while True:
         if callable(clips):
             got = 0
-            for got, clip in enumerate(clips(), start=1):  # noqa: B007 (got is read after the loop)
-                yield np.asarray(clip, dtype=np.float32)
+            for got, clip in enumerate(clips(), start=1):
+                yield got - 1, np.asarray(clip, dtype=np.float32)
         else:
             got = len(clips)
             for i in rng.permutation(len(clips)):
-                yield np.asarray(clips[int(i)], dtype=np.float32)
+                yield int(i), np.asarray(clips[int(i)], dtype=np.float32)
         if got == 0:
             raise DatasetError("No speech clips to build a stream from; add negative speech first.")
 
@@ -100,11 +103,14 @@ def build_stream(
     backgrounds: Sequence[np.ndarray] = (),
     gap_s: tuple[float, float] = (0.2, 2.0),
     snr_db: tuple[float, float] = (10.0, 30.0),
+    placed: Placed | None = None,
 ) -> StreamInfo:
     """Write ``hours`` of speech clips separated by random gaps over a background bed to ``path``.
 
     Clips are reused cyclically (each time at a new random level) when there are too few.
-    Deterministic for ``seed``.
+    Deterministic for ``seed``. ``placed(index, start, length)`` hears where each clip was laid: its
+    index in ``clips`` (a callable source: its position in that round), its first sample in the stream
+    and its length in samples (the last one may run past the end); it never changes the audio.
     """
     if hours <= 0:
         raise ConfigError(f"A stream must last more than 0 hours; got {hours}.")
@@ -125,9 +131,11 @@ def build_stream(
             parts = [pending]
             have = pending.size
             while have < n:
-                clip = next(source)
+                index, clip = next(source)
                 if clip.size == 0 or _rms(clip) == 0:
                     continue
+                if placed is not None:
+                    placed(index, written + have, clip.size)
                 level = 10 ** (rng.uniform(*SPEECH_RMS_DB) / 20) / _rms(clip)
                 gap = np.zeros(int(rng.uniform(*gap_s) * SAMPLE_RATE), dtype=np.float32)
                 parts += [clip * np.float32(level), gap]
