@@ -63,7 +63,7 @@ def cascade(trained_sentry: Artifact, edge_home: Home) -> tuple[CascadeReport, A
 
 def test_cascade_runs_the_int8_sentry_and_only_removes_triggers(cascade) -> None:  # type: ignore[no-untyped-def]
     report, _ = cascade
-    assert report.sentry_runtime == "int8 (pymicro-wakeword)"
+    assert report.sentry_runtime.startswith("int8 (pymicro-wakeword)")
     assert {s.name for s in report.streams} == {"speech", "confusables", "unseen-speech"}
     assert {p.name for p in report.positive_sets} >= {"test-cold", "unseen-cold"}
     # The Judge can only reject: the cascade never fires more than the sentry alone, on any stream.
@@ -106,3 +106,25 @@ def test_the_judge_verifies_triggers_at_its_cascade_threshold(cascade) -> None: 
     assert model.threshold == pytest.approx(Artifact(judge.path).metadata.threshold("default"))
     pinned = JudgeModel(ModelSettings(path=judge.onnx_path, threshold=0.42))
     assert pinned.trigger_threshold == pinned.threshold == 0.42
+
+
+def test_the_cascade_runs_the_sentry_at_its_cascade_preset(
+    cascade, trained_sentry: Artifact, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """A sentry calibrated with a ``cascade`` preset (the sentry recipe's) runs at that manifest's cutoff
+    in front of the Judge; without one, at the default manifest's (the tiny recipe has none)."""
+    import shutil
+
+    from wakesmith.events import null_emitter
+
+    copy = Artifact(shutil.copytree(trained_sentry.path, tmp_path / trained_sentry.model_id))
+    manifest = sorted(p for p in (copy.path / "esphome").glob("*.json") if p.name.count(".") == 1)[0]
+    _, label, cfg = api._shipped_sentry(copy, null_emitter())
+    assert label == f"int8 (pymicro-wakeword), {manifest.name}"
+    assert cfg.threshold == json.loads(manifest.read_text())["micro"]["probability_cutoff"]
+    doc = json.loads(manifest.read_text())
+    doc["micro"]["probability_cutoff"] = 0.42
+    stem = manifest.name.split(".")[0]
+    (manifest.parent / f"{stem}.{api.CASCADE_PRESET}.json").write_text(json.dumps(doc))
+    _, label, cfg = api._shipped_sentry(copy, null_emitter())
+    assert label.endswith(f"{stem}.cascade.json") and cfg.threshold == 0.42

@@ -251,8 +251,14 @@ def cascade_pair(
     return (art, partner) if other == "judge" else (partner, art)
 
 
+CASCADE_PRESET = "cascade"
+"""The sentry preset for running in front of a Judge (the sentry recipe's ``eval.presets``); without
+it the cascade runs the sentry at its ``default``."""
+
+
 def _shipped_sentry(artifact: Artifact, emitter: Emitter) -> tuple[Scorer, str, DetectorConfig]:
-    """The sentry as a satellite runs it, and its detector at the shipped cutoff."""
+    """The sentry as a satellite with the gate runs it: at its ``cascade`` preset's cutoff if it was
+    calibrated for one (``<stem>.cascade.json``), else at the default manifest's."""
     from wakesmith.errors import ToolMissingError
     from wakesmith.runtime import OnnxBackend, make_scorer
 
@@ -262,22 +268,27 @@ def _shipped_sentry(artifact: Artifact, emitter: Emitter) -> tuple[Scorer, str, 
         from wakesmith.runtime.pymicro import MicroWakeWordScorer
 
         folder = artifact.path / "esphome"
-        made = sorted(folder.glob("*.json"))
+        made = sorted(folder.glob("*.presets.json"))  # one per export: <stem>.presets.json
         manifest = (
-            made[0]
+            folder / f"{made[0].name.removesuffix('.presets.json')}.json"
             if made
             else export(artifact.path, "esphome", out=folder, home=artifact.home, emitter=emitter)
         )
+        cascade = manifest.with_name(f"{manifest.stem}.{CASCADE_PRESET}.json")
+        if cascade.is_file():
+            manifest = cascade
         spec = json.loads(manifest.read_text())
         scorer: Scorer = MicroWakeWordScorer(manifest.with_name(spec["model"]), spec["wake_word"])
         micro = spec["micro"]
         rule = esphome_detector(int(micro["sliding_window_size"]))  # ESPHome's: sliding mean, refractory
         cfg = rule.model_copy(update={"threshold": float(micro["probability_cutoff"])})
-        return scorer, "int8 (pymicro-wakeword)", cfg
+        return scorer, f"int8 (pymicro-wakeword), {manifest.name}", cfg
     except (ToolMissingError, ImportError) as exc:
         emitter.warning("cascade", f"cascade: the float ONNX sentry stands in for the INT8 file ({exc})")
-    cfg = meta.detector.model_copy(update={"threshold": meta.threshold("default")})
-    return make_scorer(OnnxBackend.load(artifact.onnx_path)), "float ONNX (edge extra not installed)", cfg
+    preset = CASCADE_PRESET if any(t.name == CASCADE_PRESET for t in meta.thresholds) else "default"
+    cfg = meta.detector.model_copy(update={"threshold": meta.threshold(preset)})
+    label = f"float ONNX at its {preset} threshold (edge extra not installed)"
+    return make_scorer(OnnxBackend.load(artifact.onnx_path)), label, cfg
 
 
 def mine(

@@ -92,7 +92,7 @@ def model_summary(
 def cascade_summary(
     report: CascadeReport, judge: Artifact, targets: list[float], *, eval_seconds: float
 ) -> ModelSummary:
-    """The cascade as one more column: sentry at its shipped cutoff → Judge at its cascade default."""
+    """The cascade as one more column: sentry at its cascade cutoff → Judge at its cascade default."""
     default = next(p for p in report.operating_points if p.name == "default")
     k = report.thresholds.index(default.threshold)
     ordinary = [s.name for s in report.streams if s.name in ORDINARY_STREAMS]
