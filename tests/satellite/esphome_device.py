@@ -289,7 +289,12 @@ def running(device: VirtualSatellite) -> Iterator[int]:
     try:
         yield server.sockets[0].getsockname()[1]
     finally:
-        server.close()
+        # On the server's own loop: closing it from this thread raced a connection closing there
+        # (asyncio's Server is not thread-safe; "'NoneType' object is not iterable" in _wakeup).
+        async def stop() -> None:
+            server.close()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()
