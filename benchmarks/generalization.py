@@ -8,8 +8,9 @@ Each argument is ``[label=]model`` (a folder, a model id, or sentry/judge in ``-
 ``cascade.json`` for a judge that was evaluated in a cascade):
 
 - recall at 0.5 and 0.1 FA/h of the held-out test speakers (warm), of the same clips streamed *cold*
-  (1 s after a reset), of the unseen engine (cold and warm) and of the processed variants, with false
-  accepts counted on ordinary speech of both engines (``speech`` + ``unseen-speech``);
+  (1 s after a reset) and *quick* (0.3 s after it), of the unseen engine (cold and warm) and of the
+  processed variants, with false accepts counted on ordinary speech of both engines (``speech`` +
+  ``unseen-speech``);
 - recall with false accepts counted on everything (speech + confusables + unseen speech);
 - recall at 0.5 FA/h (ordinary speech) of each processing of the processed set by itself
   (``processed-cold/level``, ``/tempo``, ``/pitch``, ``/reverb``, ``/noise``, ``/tone``);
@@ -33,7 +34,7 @@ from wakesmith.home import Home
 
 ORDINARY = ("speech", "unseen-speech")
 TARGETS = (0.5, 0.1)
-SETS = ("test-cold", "unseen-cold", "unseen-warm", "processed-cold")
+SETS = ("test-cold", "test-quick", "unseen-cold", "unseen-warm", "processed-cold")
 
 
 def _pct(x: float | None) -> str:

@@ -78,7 +78,9 @@ def test_eval_sets_hold_cold_unseen_and_processed_positives(tiny_home: Home) -> 
     with ClipStore(tiny_home) as store:
         sets = build_eval_sets(store, recipe, tiny_home, null_emitter())
         speakers = {c.speaker for c in store.clips(recipe.dataset_name)}
-    assert set(sets.positive_sets) == {"test-cold", "unseen-cold", "unseen-warm", "processed-cold"}
+    names = {"test-cold", "test-quick", "unseen-cold", "unseen-warm", "processed-cold"}
+    assert set(sets.positive_sets) == names
+    assert sets.positive_sets["test-quick"].lead_in_s == recipe.eval.quick_lead_in_s
     assert "unseen-speech" in sets.streams and sets.streams["unseen-speech"].is_file()
     cold, warm = sets.positive_sets["unseen-cold"], sets.positive_sets["unseen-warm"]
     assert len(cold.clips) == recipe.eval.unseen_positives == len(warm.clips)

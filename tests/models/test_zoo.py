@@ -187,7 +187,8 @@ def test_bad_values_and_names_are_config_errors() -> None:
 
 
 def test_params_change_the_architecture() -> None:
-    assert model_defaults("sentry_tcn") == {"channels": 48, "blocks": 4, "kernel": 5, "stride": 3}
+    defaults = {"channels": 48, "blocks": 4, "kernel": 5, "stride": 3, "reset": "zeros"}
+    assert model_defaults("sentry_tcn") == defaults
     small = create_model("sentry_tcn", INPUT_DIM, channels=16, blocks=2)
     assert isinstance(small, StreamingWakeModel)
     assert len(small.initial_state(1)) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from wakesmith.config import Recipe
@@ -33,12 +34,13 @@ def test_recall_near_the_budget_is_not_decided_by_one_loud_negative() -> None:
     assert recall_near_fa_budget(np.zeros(0), neg, 1.0, 1.0, spread=5) == 0.0
 
 
-def _validate(task: WakeWordTask, pos: list[float], neg: list[float]) -> dict[str, float]:
+def _validate(task: WakeWordTask, pos: list[float], neg: list[float], loss: float = 0.0) -> dict[str, float]:
     logged: dict[str, float] = {}
     task.log_dict = lambda values, **_: logged.update(values)  # type: ignore[method-assign]
     scores = torch.tensor(pos + neg)
     task._val_pos, task._val_neg = [scores[: len(pos)]], [scores[len(pos) :]]
-    task._val_hard, task._val_loss = [torch.zeros(len(neg), dtype=torch.bool)], [torch.tensor(0.0)]
+    summed = torch.tensor(loss * (len(pos) + len(neg)))  # validation_step sums loss × batch size
+    task._val_hard, task._val_loss = [torch.zeros(len(neg), dtype=torch.bool)], [summed]
     task.on_validation_epoch_end()
     return logged
 
@@ -56,6 +58,18 @@ def test_select_false_accepts_changes_the_ranked_figure_only_when_set() -> None:
     )
     assert near["val/recall_at_fa"] == 0.0
     assert near["val/select"] == near["val/recall_near_fa"] == 0.5
+
+
+def test_select_metric_loss_ranks_by_validation_loss_alone() -> None:
+    pos, neg = [0.6, 0.7, 0.8, 0.9], [0.1, 0.2, 0.3, 0.4]
+    recipe = Recipe.model_validate({"train": {"select_metric": "loss"}})
+    task = WakeWordTask(Constant(torch.zeros(1, 1)), recipe, val_hours=0.1, steps_per_epoch=1)
+    logged = _validate(task, pos, neg, loss=0.25)
+    assert logged["val/recall_at_fa"] == 1.0  # still logged
+    assert logged["val/select"] == pytest.approx(-0.25)  # mode "max": lower loss ranks higher
+    plain_task = WakeWordTask(Constant(torch.zeros(1, 1)), Recipe(), val_hours=0.1, steps_per_epoch=1)
+    plain = _validate(plain_task, pos, neg, loss=0.25)
+    assert plain["val/select"] == pytest.approx(1.0 - 0.25e-3)
 
 
 class Constant(torch.nn.Module):

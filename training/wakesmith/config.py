@@ -239,10 +239,21 @@ class TrainConfig(Section):
     negatives through than ``val_fa_per_hour`` allows. 1 (the default) is recall at the budget alone;
     on a short validation set that budget often allows no false accept, so the single loudest
     negative decides the ranking — a larger N averages the top of the DET curve instead."""
+    select_metric: Literal["recall", "loss"] = "recall"
+    """What ranks checkpoints: ``recall`` (validation recall at ``val_fa_per_hour``, see
+    ``select_false_accepts``) or ``loss`` (the lowest validation loss). Recall at a budget is the right
+    measure but, on a validation set of a few hundred windows, a noisy one: measured on the sentry it
+    jumped ±0.1 between epochs while the validation loss fell steadily, and picked a checkpoint from
+    the first third of training."""
+    echo: int = 1
+    """Data echoing: every prepared example is trained on this many times, in different batches (each
+    group of ``echo`` fresh batches is reshuffled into ``echo``² batches). For models whose step is
+    cheap beside preparing their examples (the sentry: ~0.16 s per step vs ~2 s of augmentation and
+    features per batch on one core), it buys more optimizer steps for little time. 1 is off."""
     checkpoint_every_n_steps: int = 100
     max_epochs_without_improvement: int | None = None
 
-    @field_validator("epochs", "batch_size", "select_false_accepts")
+    @field_validator("epochs", "batch_size", "select_false_accepts", "echo")
     @classmethod
     def _positive(cls, v: int) -> int:
         if v <= 0:
@@ -283,6 +294,10 @@ class EvalConfig(Section):
     cold_lead_in_s: float = 1.0
     """Background before the phrase in the *cold* positive sets: streamed from a reset state, as after
     a restart of micro_wake_word. Reported beside the warm figures."""
+    quick_lead_in_s: float | None = 0.3
+    """Background before the phrase in the ``test-quick`` set: the held-out positives 0.3 s after a
+    reset, as a user who speaks right after the assistant's reply (micro_wake_word has just restarted).
+    None skips the set."""
     unseen_engine: Literal["pico", "piper", "none"] = "pico"
     """A voice family the training never hears, synthesized for evaluation only: ``pico`` (SVOX Pico's
     two English voices at varied pitch and rate; the default dataset does not train on Pico) or

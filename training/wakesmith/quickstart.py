@@ -39,8 +39,9 @@ class ModelSummary:
     recall_at_speech: dict[float, float]
     """The same with false accepts counted on the ordinary-speech stream only."""
     recall_generalization: dict[str, dict[float, float]]
-    """Generalization set (test-cold, unseen-cold, unseen-warm, processed-cold) → target FA/h → recall,
-    false accepts counted on ordinary speech of every engine (the speech and unseen-speech streams)."""
+    """Generalization set (test-cold, test-quick, unseen-cold, unseen-warm, processed-cold) → target
+    FA/h → recall, false accepts counted on ordinary speech of every engine (the speech and
+    unseen-speech streams)."""
     frr: float
     """False-reject rate on the test positives at the calibrated default threshold."""
     fa_per_hour: dict[str, float]

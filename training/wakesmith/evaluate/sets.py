@@ -75,7 +75,7 @@ class EvalSets:
     """Test streams by name (speech, confusables, unseen-speech)."""
     calibration: Path | None = None
     positive_sets: dict[str, PositiveSet] = field(default_factory=dict)
-    """Generalization sets by name (test-cold, unseen-cold, unseen-warm, processed-cold)."""
+    """Generalization sets by name (test-cold, test-quick, unseen-cold, unseen-warm, processed-cold)."""
 
 
 def _kind(meta: str | dict | None) -> str:
@@ -199,6 +199,11 @@ def build_eval_sets(store: ClipStore, recipe: Recipe, home: Home, emitter: Emitt
     sets.positive_sets["test-cold"] = PositiveSet(
         in_rooms(test_raw, test_bg, lead_in_s=cold), cold, "held-out speakers, cold start"
     )
+    if e.quick_lead_in_s is not None:
+        quick = e.quick_lead_in_s
+        sets.positive_sets["test-quick"] = PositiveSet(
+            in_rooms(test_raw, test_bg, lead_in_s=quick), quick, f"held-out speakers, {quick:g} s after reset"
+        )
     unseen: list[np.ndarray] = []
     if e.unseen_engine != "none":
         unseen, unseen_stream = unseen_engine_set(store, home, recipe, test_bg, emitter)

@@ -48,6 +48,10 @@ class WakeModel(nn.Module):
         """Zero state for ``batch`` streams; window models have none."""
         return []
 
+    def settle_reset(self, silence: Tensor) -> None:
+        """After training: models whose reset state is "silence heard" derive it from the front end's
+        silence frame ``silence [D]`` here (``sentry_tcn`` with ``reset: silence``); others do nothing."""
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 

@@ -8,10 +8,20 @@ conv, BatchNorm and ReLU with a residual, then a pointwise head: one logit per s
 Only ops that TFLite-Micro runs: Conv / DepthwiseConv (1-D as 2-D), foldable BatchNorm, ReLU, Add,
 concat and slice for the ring buffers. With the defaults the receptive field is 183 frames (1.83 s)
 and the model has about 17k parameters.
+
+The reset state. Every runtime starts a stream from zero state tensors (ESPHome initialises the ring
+buffers when micro_wake_word starts, after boot and after every assistant interaction). With
+``reset: zeros`` (the default) that is literally zeros: activations no real audio produces, which the
+model must learn to read as "the stream just began". With ``reset: silence`` the zero state *means*
+"heard nothing but silence": the state tensors are offsets from the state the model settles into on
+silence (:meth:`SentryTCN.settle_reset`, run once after training, stored as buffers), so right after a
+reset the model is where it would be after a quiet room. The offsets are part of the graph (ONNX) and
+the initial values of the ring buffers (TFLite), so every runtime agrees.
 """
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -21,6 +31,8 @@ from wakesmith.models.layers import DepthwiseSeparableBlock
 
 DEFAULT_STRIDE = 3
 """Frames per output step: 3 × 10 ms = 30 ms, as in microWakeWord."""
+RESETS = ("zeros", "silence")
+"""What a zero state means: literally zeros, or the state after hearing silence (module docstring)."""
 
 
 @register_model("sentry_tcn")
@@ -34,8 +46,11 @@ class SentryTCN(StreamingWakeModel):
         blocks: int = 4,
         kernel: int = 5,
         stride: int = DEFAULT_STRIDE,
+        reset: str = "zeros",
     ) -> None:
         super().__init__(input_dim)
+        if reset not in RESETS:
+            raise ConfigError(f"sentry_tcn: reset must be one of {', '.join(RESETS)} (got {reset!r}).")
         for key, value in {
             "channels": channels,
             "blocks": blocks,
@@ -53,6 +68,10 @@ class SentryTCN(StreamingWakeModel):
         )
         self.head = nn.Conv1d(channels, 1, 1)
         self._state_shapes = [(channels, block.context) for block in self._blocks()]
+        self.reset = reset
+        if reset == "silence":  # zeros until settle_reset(); saved with the weights
+            for i, shape in enumerate(self._state_shapes):
+                self.register_buffer(f"reset_state_{i}", torch.zeros(1, *shape))
 
     @property
     def stride(self) -> int:
@@ -69,6 +88,31 @@ class SentryTCN(StreamingWakeModel):
     def initial_state(self, batch: int) -> list[Tensor]:
         return [self._zeros(batch, *shape) for shape in self._state_shapes]
 
+    def reset_states(self) -> list[Tensor] | None:
+        """The actual state a zero state stands for (``reset: silence``): ``[1, C, context]`` per block."""
+        if self.reset != "silence":
+            return None
+        return [getattr(self, f"reset_state_{i}") for i in range(len(self._state_shapes))]
+
+    @torch.no_grad()
+    def settle_reset(self, silence: Tensor) -> None:
+        """With ``reset: silence``, make the zero state mean "heard silence": stream the front end's
+        silence frame ``silence [D]`` until every ring buffer holds only it, in eval mode (BatchNorm's
+        running statistics, as exported), and keep the resulting state. A no-op with ``reset: zeros``."""
+        resets = self.reset_states()
+        if resets is None:
+            return
+        training = self.training
+        self.eval()
+        for r in resets:
+            r.zero_()
+        steps = 1 + sum(block.context for block in self._blocks())  # flushes every buffer
+        x = silence.to(resets[0]).reshape(1, 1, -1).expand(1, steps * self._stride, self.input_dim)
+        _, state = self.forward_stream(x.contiguous(), self.initial_state(1))
+        for r, s in zip(resets, state, strict=True):
+            r.copy_(s)
+        self.train(training)
+
     def forward_stream(self, x: Tensor, state: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
         self._check_input(x)
         if x.shape[1] % self._stride != 0:
@@ -77,7 +121,12 @@ class SentryTCN(StreamingWakeModel):
             raise ValueError(f"expected {len(self._state_shapes)} state tensors, got {len(state)}")
         h = F.relu(self.stem_norm(self.stem(x.transpose(1, 2))))
         next_state = []
-        for block, s in zip(self._blocks(), state, strict=True):
-            h, s_next = block(h, s)
+        resets = self.reset_states()
+        for i, (block, s) in enumerate(zip(self._blocks(), state, strict=True)):
+            if resets is None:
+                h, s_next = block(h, s)
+            else:  # the state crossing the model's boundary is an offset from the silence state
+                h, s_next = block(h, s + resets[i])
+                s_next = s_next - resets[i]
             next_state.append(s_next)
         return self.head(h).squeeze(1), next_state

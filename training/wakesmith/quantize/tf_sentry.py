@@ -8,8 +8,11 @@ weights:
   context of every depthwise conv is a ``tf.Variable`` ring buffer ``[1, context, 1, C]`` updated with
   ``assign`` (→ VAR_HANDLE / READ_VARIABLE / ASSIGN_VARIABLE, initialised in a CALL_ONCE subgraph).
   A dilated tap is a strided slice of the buffer, so no SpaceToBatch op appears.
-- :func:`batch_function`: a fixed window ``[1, T, D]`` → ``[1, T // stride]`` with zero left context,
-  stateless (the non-streaming TFLite formats).
+- :func:`batch_function`: a fixed window ``[1, T, D]`` → ``[1, T // stride]`` whose left context is
+  the reset state, stateless (the non-streaming TFLite formats).
+
+The reset state is zeros, or with ``reset: silence`` the state after silence: the ring buffers' initial
+values (the torch model carries it as offsets; see :mod:`wakesmith.models.sentry`).
 
 Tensors are NHWC with W = 1: time is H, channels are C. BatchNorm is folded into the conv before it.
 TensorFlow is imported lazily by the callers of this module (it is an optional extra, ``edge``).
@@ -53,6 +56,9 @@ class SentryWeights:
     head: np.ndarray
     """``[1, 1, C, 1]``."""
     head_bias: np.ndarray
+    reset: tuple[np.ndarray, ...] | None = None
+    """The ring buffers' reset contents ``[1, context, 1, C]`` per block (``reset: silence``: the
+    state after silence); None means zeros."""
 
 
 def _fold(weight: Any, norm: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -100,6 +106,15 @@ def sentry_weights(model: Any) -> SentryWeights:
             )
         )
     head_bias = model.head.bias
+    resets = model.reset_states()
+    reset = (
+        None
+        if resets is None
+        else tuple(  # torch [1, C, context] → TF [1, context, 1, C]
+            np.ascontiguousarray(r.detach().cpu().numpy().transpose(0, 2, 1)[:, :, None, :], np.float32)
+            for r in resets
+        )
+    )
     return SentryWeights(
         stride=model.stride,
         input_dim=model.input_dim,
@@ -109,7 +124,15 @@ def sentry_weights(model: Any) -> SentryWeights:
         blocks=tuple(blocks),
         head=_conv_to_hwio(model.head.weight.detach().double().cpu().numpy()),
         head_bias=np.zeros(1, np.float32) if head_bias is None else head_bias.detach().cpu().numpy(),
+        reset=reset,
     )
+
+
+def reset_buffer(weights: SentryWeights, i: int) -> np.ndarray:
+    """Block ``i``'s ring buffer after a reset, ``[1, context, 1, C]``."""
+    if weights.reset is not None:
+        return weights.reset[i]
+    return np.zeros([1, weights.blocks[i].context, 1, weights.channels], np.float32)
 
 
 def _pointwise(tf: Any, h: Any, w: np.ndarray, b: np.ndarray) -> Any:
@@ -135,13 +158,9 @@ def make_streaming_module(weights: SentryWeights) -> Any:
     class StreamingSentry(tf.Module):
         def __init__(self) -> None:
             super().__init__(name="wakesmith_sentry")
-            self.states = [
-                tf.Variable(
-                    tf.zeros([1, b.context, 1, weights.channels]),
-                    trainable=False,
-                    name=f"state_{i}",
-                )
-                for i, b in enumerate(weights.blocks)
+            self.states = [  # initialised by the CALL_ONCE subgraph on every (re)load
+                tf.Variable(tf.constant(reset_buffer(weights, i)), trainable=False, name=f"state_{i}")
+                for i in range(len(weights.blocks))
             ]
 
         @tf.function(input_signature=[tf.TensorSpec([1, weights.stride, weights.input_dim], tf.float32)])
@@ -159,7 +178,7 @@ def make_streaming_module(weights: SentryWeights) -> Any:
 
 
 def batch_function(weights: SentryWeights, frames: int) -> Any:
-    """A stateless ``tf.function`` ``[1, frames, D] → [1, frames // stride]`` from the zero state."""
+    """A stateless ``tf.function`` ``[1, frames, D] → [1, frames // stride]`` from the reset state."""
     import tensorflow as tf
 
     if frames % weights.stride:
@@ -168,8 +187,8 @@ def batch_function(weights: SentryWeights, frames: int) -> Any:
     @tf.function(input_signature=[tf.TensorSpec([1, frames, weights.input_dim], tf.float32)])
     def serve(features: Any) -> Any:
         h = _stem(tf, weights, features)  # [1, S, 1, C]
-        for block in weights.blocks:
-            pad = tf.zeros([1, block.context, 1, weights.channels])
+        for i, block in enumerate(weights.blocks):
+            pad = tf.constant(reset_buffer(weights, i))
             buffer = tf.concat([pad, h], axis=1)
             y = tf.nn.depthwise_conv2d(
                 buffer,

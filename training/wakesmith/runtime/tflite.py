@@ -98,7 +98,8 @@ class TfliteBackend:
         return cls(data, metadata, threads=threads)
 
     def reset(self) -> None:
-        """Start a fresh stream: the interpreter is rebuilt, which zeroes its resource variables."""
+        """Start a fresh stream: the interpreter is rebuilt, whose CALL_ONCE subgraph sets the ring buffers
+        to their reset values again (zeros, or the silence state of a ``reset: silence`` sentry)."""
         self._interpreter = _interpreter(self._data, self._threads)
 
     def forward(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -228,6 +228,48 @@ class EpochSampler(Sampler[tuple[int, int, int]]):
         yield from ((int(i), self.epoch, base + d) for d, i in enumerate(picks))
 
 
+class EchoedBatches:
+    """Data echoing (``train.echo``): ``loader``'s batches, each example trained on ``echo`` times.
+
+    Every ``echo`` fresh batches are pooled and dealt out ``echo`` times in a new random order, so
+    a repeated example lands in different batches (echoing whole batches would just take one larger
+    step). An epoch is ``echo`` times as many steps as the loader has batches; the order is fixed by
+    ``train.seed`` and the epoch, like the examples themselves.
+    """
+
+    def __init__(self, loader: DataLoader, echo: int, seed: int) -> None:
+        self.loader = loader
+        self.echo = echo
+        self.seed = seed
+        self.sampler = loader.sampler  # Lightning calls sampler.set_epoch through this attribute
+
+    def __len__(self) -> int:
+        return len(self.loader) * self.echo
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        epoch = int(getattr(self.sampler, "epoch", 0))
+        generator = torch.Generator().manual_seed(example_seed(self.seed, epoch, 29))
+        pool: list[tuple[torch.Tensor, ...]] = []
+        for batch in self.loader:
+            pool.append(batch)
+            if len(pool) == self.echo:
+                yield from self._deal(pool, generator)
+                pool = []
+        if pool:
+            yield from self._deal(pool, generator)
+
+    def _deal(
+        self, pool: list[tuple[torch.Tensor, ...]], generator: torch.Generator
+    ) -> Iterator[tuple[torch.Tensor, ...]]:
+        fields = [torch.cat(parts) for parts in zip(*pool, strict=True)]
+        n, size = len(fields[0]), len(pool[0][0])
+        for _ in range(self.echo):
+            order = torch.randperm(n, generator=generator)
+            for start in range(0, n, size):
+                picked = order[start : start + size]
+                yield tuple(f[picked] for f in fields)
+
+
 def resolve_workers(requested: int) -> int:
     if requested >= 0:
         return requested
@@ -273,12 +315,14 @@ class WakeDataModule(L.LightningDataModule):
             drop_last=False,
         )
 
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> DataLoader | EchoedBatches:
         assert self.train_set is not None
         workers = resolve_workers(self.recipe.train.num_workers)
-        return self._loader(
+        loader = self._loader(
             self.train_set, EpochSampler(self.train_set.items, self.recipe, shuffle=True), workers=workers
         )
+        cfg = self.recipe.train
+        return loader if cfg.echo == 1 else EchoedBatches(loader, cfg.echo, cfg.seed)
 
     def val_dataloader(self) -> DataLoader:
         assert self.val_set is not None

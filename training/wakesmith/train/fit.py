@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
-from wakesmith.config import Recipe
+from wakesmith.config import SAMPLE_RATE, Recipe
 from wakesmith.data.store import ClipStore
 from wakesmith.events import Emitter
 from wakesmith.home import Home
@@ -98,6 +99,14 @@ def build_model(recipe: Recipe) -> WakeModel:
 
     dim = create_frontend(recipe.features).dim
     return create_model(recipe.model.name, dim, **recipe.model.params)
+
+
+def silence_frame(recipe: Recipe) -> torch.Tensor:
+    """The front end's feature frame for digital silence (after its start-up), ``[D]``."""
+    from wakesmith.features import create_frontend
+
+    frames = create_frontend(recipe.features)(np.zeros(SAMPLE_RATE, dtype=np.float32))
+    return torch.from_numpy(np.ascontiguousarray(frames[-1], dtype=np.float32))
 
 
 def load_weights(model: nn.Module, checkpoint: Path) -> None:
@@ -182,6 +191,7 @@ def _load_best(
         from wakesmith.train.qat import strip_qat
 
         model = strip_qat(model)  # back to the plain architecture the artifact and exporters load
+    model.settle_reset(silence_frame(recipe))
     model.eval()
     score = float(best.best_model_score) if best.best_model_score is not None else float("nan")
     return model, best_path, score
@@ -197,7 +207,7 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
     # Cached validation features are valid for one dataset state (its backgrounds shape the examples).
     data = WakeDataModule(store, recipe, cache_dir=home.cache / "features" / lineage[:12])
     data.setup("fit")
-    steps_per_epoch = -(-len(data.train_dataloader().sampler) // recipe.train.batch_size)  # type: ignore[arg-type]
+    steps_per_epoch = len(data.train_dataloader())
     model = build_model(recipe)
     task = WakeWordTask(
         model,

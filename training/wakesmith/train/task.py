@@ -15,7 +15,8 @@ validation positives above it (``val/recall_at_fa``). A short validation set oft
 accept at all, so that figure is set by the single loudest negative clip and jumps between epochs;
 ``train.select_false_accepts`` = N > 1 ranks by the mean recall over the N thresholds that let 0 … N−1
 more negatives through (``val/recall_near_fa``, the top of the DET curve). ``val/select`` is the ranked
-figure plus a tiny loss tie-breaker so that early epochs with equal recall still rank sensibly.
+figure plus a tiny loss tie-breaker so that early epochs with equal recall still rank sensibly —
+or, with ``train.select_metric: loss``, minus the validation loss alone (smooth where recall jumps).
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ class WakeWordTask(L.LightningModule):
                 pos, neg, self.val_hours, cfg.val_fa_per_hour, cfg.select_false_accepts
             )
             values["val/recall_near_fa"] = ranked
-        self.log_dict({**values, "val/select": ranked - SELECT_LOSS_WEIGHT * loss})
+        select = -loss if cfg.select_metric == "loss" else ranked - SELECT_LOSS_WEIGHT * loss
+        self.log_dict({**values, "val/select": select})
         self._val_pos.clear()
         self._val_neg.clear()
         self._val_hard.clear()
