@@ -103,6 +103,7 @@ def strip_qat(model: WakeModel) -> WakeModel:
         blocks=len(model.blocks),
         kernel=model._blocks()[0].depthwise.conv.weight.shape[-1],
         stride=model.stride,
+        reset=model.reset,  # its offsets are zeros until fit settles them, after this
     )
     state = plain.state_dict()
     weight, bn = _plain_conv(model.stem)
