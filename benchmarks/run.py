@@ -4,12 +4,14 @@
     python benchmarks/run.py --quick    # fewer repetitions
 
 Measures, on synthetic audio and untrained default models (speed does not depend on the weights):
-- feature extraction, one-second clips per second, per front end (one process);
+- feature extraction, one-second clips per second, per front end (one process; ``speech_embedding``
+  needs the ``embedding`` extra);
 - waveform augmentation, milliseconds per 1.5 s clip (full default chain);
 - training throughput, samples per second: the model step alone (forward + backward + AdamW on
   ready features) and the data pipeline alone (placement + augmentation + features per example);
-- streaming inference, CPU seconds per hour of audio, for the sentry and judge ONNX files through
-  the same runtime scorers the Judge and `wakesmith detect` use.
+- streaming inference, CPU seconds per hour of audio, for the sentry, judge and judge_embedding ONNX
+  files (the latter's front end included) through the same runtime scorers the Judge and
+  `wakesmith detect` use.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from wakesmith.train.artifacts import describe
 from wakesmith.train.task import WakeWordTask
 
 Row = tuple[str, str, str]
+FAST_FRONTENDS = ("micro", "logmel", "mfcc")
 
 
 def speechlike(seconds: float, seed: int) -> np.ndarray:
@@ -56,10 +59,14 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
 def features(n_clips: int) -> list[Row]:
     clips = [speechlike(1.0, i) for i in range(n_clips)]
     rows = []
-    for name in ("micro", "logmel", "mfcc"):
-        fe = create_frontend(FeatureConfig(name=name, window_ms=30.0 if name == "micro" else 25.0))
+    configs = [
+        FeatureConfig(name=name, window_ms=30.0 if name == "micro" else 25.0) for name in FAST_FRONTENDS
+    ]
+    configs.append(load_recipe("judge_embedding").features)  # its fixed settings (embedding extra)
+    for cfg in configs:
+        fe = create_frontend(cfg)
         elapsed = timed(lambda fe=fe: [fe(c) for c in clips], 1)
-        rows.append((f"features: {name}", f"{n_clips / elapsed:,.0f}", "1 s clips/s (1 process)"))
+        rows.append((f"features: {cfg.name}", f"{n_clips / elapsed:,.0f}", "1 s clips/s (1 process)"))
     return rows
 
 
@@ -118,7 +125,7 @@ def streaming(seconds: float) -> list[Row]:
     rows = []
     audio = speechlike(seconds, 7)
     with tempfile.TemporaryDirectory() as tmp:
-        for preset in ("sentry", "judge"):
+        for preset in ("sentry", "judge", "judge_embedding"):
             recipe = load_recipe(preset)
             fe = create_frontend(recipe.features)
             model = create_model(recipe.model.name, fe.dim, **recipe.model.params).eval()

@@ -31,4 +31,13 @@ def test_manifest_counts_clips_per_licence_most_used_first(tmp_path: Path) -> No
     entries = write_licences(path, "hey_katya", clips)
     assert [(e["voice"], e["clips"]) for e in entries] == [("en-us", 3), ("", 1), ("en-gb", 1)]
     assert entries[1]["licence"] == "user-provided"  # an upload without a stated licence
-    assert json.loads(path.read_text()) == {"dataset": "hey_katya", "entries": entries}
+    assert json.loads(path.read_text()) == {"dataset": "hey_katya", "entries": entries, "components": []}
+
+
+def test_manifest_lists_the_pretrained_components_a_model_runs(tmp_path: Path) -> None:
+    """A judge on the speech_embedding front end carries that network's licence beside its data's."""
+    from wakesmith.features.embedding import LICENCE
+
+    path = tmp_path / LICENCES_FILE
+    write_licences(path, "hey_katya", [_Clip("upload")], components=[LICENCE])
+    assert json.loads(path.read_text())["components"] == [LICENCE]

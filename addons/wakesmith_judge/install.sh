@@ -9,5 +9,8 @@ venv="$1"
 source="$2"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --no-cache-dir --disable-pip-version-check "wakesmith[judge] @ ${source}"
+# A judge_embedding model runs the speech_embedding front end: the two ONNX files openwakeword ships.
+# wakesmith only reads those files (never imports the package), so its dependencies are not needed.
+"$venv/bin/pip" install --no-cache-dir --disable-pip-version-check --no-deps "openwakeword==0.5.1"
 "$venv/bin/python" -c "import wakesmith.judge.addon, wakesmith.judge.service"
 "$venv/bin/wakesmith" judge-addon --help > /dev/null

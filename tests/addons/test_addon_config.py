@@ -154,7 +154,7 @@ def test_the_checker_catches_bad_configs(schema: dict[str, Any], options: dict[s
     ("addon", "extras", "command"),
     [
         (ADDON, "wakesmith[judge]", "judge-addon"),
-        (TRAINER, "wakesmith[train,voices,edge,server]", "trainer-addon"),
+        (TRAINER, "wakesmith[train,voices,edge,server,embedding]", "trainer-addon"),
     ],
     ids=["wakesmith_judge", "wakesmith_trainer"],
 )

@@ -101,6 +101,22 @@ def test_the_image_holds_the_judge_without_the_training_stack(installed: Path) -
 
 
 @pytest.mark.slow
+def test_the_image_runs_the_speech_embedding_front_end(installed: Path) -> None:
+    """A judge_embedding model can be served: the front end's ONNX files are in the image (without the
+    openwakeword package's own dependencies, which wakesmith does not need)."""
+    probe = (
+        "import numpy as np; from wakesmith.config import FeatureConfig; "
+        "from wakesmith.features import create_frontend; "
+        "cfg = FeatureConfig(name='speech_embedding', window_ms=790.0, hop_ms=80.0, n_mels=32); "
+        "print(create_frontend(cfg)(np.zeros(24000, np.float32)).shape)"
+    )
+    out = subprocess.run(
+        [str(installed / "bin" / "python"), "-c", probe], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    assert out == "(9, 96)"
+
+
+@pytest.mark.slow
 def test_the_installed_service_starts_from_config_yaml_defaults_and_serves(
     installed: Path, judge_fixture: JudgeFixture, tmp_path: Path
 ) -> None:

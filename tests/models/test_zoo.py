@@ -27,6 +27,8 @@ PARAMETER_BOUNDS = {
     # The sentry must fit an ESP32 (≤ 60 KB flash as INT8); the Judge is a mid-size server model.
     "sentry_tcn": (5_000, 30_000),
     "judge_resnet": (100_000, 500_000),
+    # A head over a frozen 96-d speech embedding: the pretrained network does the hearing.
+    "judge_embedding": (20_000, 300_000),
 }
 STREAMING_MODELS = [n for n in list_models() if MODELS.get(n).streaming]
 MIN_SENTRY_RECEPTIVE_FIELD = 120

@@ -208,9 +208,15 @@ class LicensedClip(Protocol):
     def meta_dict(self) -> dict[str, Any]: ...
 
 
-def write_licences(path: Path, dataset: str, clips: Iterable[LicensedClip]) -> list[dict[str, Any]]:
+def write_licences(
+    path: Path,
+    dataset: str,
+    clips: Iterable[LicensedClip],
+    components: Iterable[dict[str, str]] = (),
+) -> list[dict[str, Any]]:
     """Write an artifact's licence manifest: one entry per distinct voice/source licence of the clips
-    it was trained on, with clip counts, most used first. Returns the entries."""
+    it was trained on, with clip counts, most used first, and the pretrained ``components`` the model
+    runs (a front end's network, with its licence). Returns the entries."""
     entries: dict[str, dict[str, Any]] = {}
     for clip in clips:
         meta = clip.meta_dict()
@@ -225,5 +231,5 @@ def write_licences(path: Path, dataset: str, clips: Iterable[LicensedClip]) -> l
         entry = entries.setdefault(key, {**licence, "clips": 0})
         entry["clips"] += 1
     manifest = sorted(entries.values(), key=lambda e: -int(e["clips"]))
-    atomic_write_json(path, {"dataset": dataset, "entries": manifest})
+    atomic_write_json(path, {"dataset": dataset, "entries": manifest, "components": list(components)})
     return manifest

@@ -146,9 +146,10 @@ class SynthConfig(Section):
 
 
 class FeatureConfig(Section):
-    """The acoustic front end. ``micro`` is ESPHome's micro_wake_word front end, bit for bit."""
+    """The acoustic front end. ``micro`` is ESPHome's micro_wake_word front end, bit for bit;
+    ``speech_embedding`` a frozen pretrained speech embedding (the ``embedding`` extra)."""
 
-    name: Literal["micro", "logmel", "mfcc"] = "micro"
+    name: Literal["micro", "logmel", "mfcc", "speech_embedding"] = "micro"
     n_mels: int = 40
     n_mfcc: int = 20
     window_ms: float = 30.0

@@ -18,7 +18,7 @@ from wakesmith.cli import judge as judge_cli
 from wakesmith.cli import satellite as satellite_cli
 from wakesmith.cli import serve as serve_cli
 from wakesmith.cli.progress import RichProgress
-from wakesmith.config import SynthConfig, validate
+from wakesmith.config import SynthConfig, list_presets, validate
 from wakesmith.errors import ConfigError, WakesmithError
 from wakesmith.events import Emitter
 
@@ -112,7 +112,9 @@ def synth(
 
 @app.command()
 def train(
-    recipe: Annotated[str, typer.Argument(help="Recipe YAML path or preset name (sentry, judge, tiny).")],
+    recipe: Annotated[
+        str, typer.Argument(help=f"Recipe YAML path or preset name ({', '.join(list_presets())}).")
+    ],
     sets: SetOpt = None,
     phrase: Annotated[str | None, typer.Option(help="Wake word (overrides the recipe's).")] = None,
     home: HomeOpt = None,

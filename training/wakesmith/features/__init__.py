@@ -1,4 +1,5 @@
-"""Acoustic front ends: ``micro`` (ESPHome's, bit for bit), ``logmel`` and ``mfcc`` (numpy only).
+"""Acoustic front ends: ``micro`` (ESPHome's, bit for bit), ``logmel`` and ``mfcc`` (numpy only), and
+``speech_embedding`` (a frozen pretrained network on onnxruntime, from the ``embedding`` extra).
 
 >>> from wakesmith.config import FeatureConfig
 >>> frontend = create_frontend(FeatureConfig(name="logmel"))
@@ -11,7 +12,7 @@ Judge runtime can use it without the training stack.
 
 from __future__ import annotations
 
-from wakesmith.features import mel, mfcc, micro
+from wakesmith.features import embedding, mel, mfcc, micro
 from wakesmith.features.base import (
     FRONTENDS,
     Frontend,
@@ -22,6 +23,7 @@ from wakesmith.features.base import (
     list_frontends,
 )
 from wakesmith.features.cache import FeatureCache, config_hash
+from wakesmith.features.embedding import SpeechEmbeddingFrontend
 from wakesmith.features.mel import LogMelFrontend, cmvn, mel_filterbank
 from wakesmith.features.mfcc import MfccFrontend, dct_matrix
 from wakesmith.features.micro import MicroFrontend
@@ -33,6 +35,7 @@ __all__ = [
     "LogMelFrontend",
     "MfccFrontend",
     "MicroFrontend",
+    "SpeechEmbeddingFrontend",
     "StreamingFrontend",
     "as_float_audio",
     "as_pcm16",
@@ -40,6 +43,7 @@ __all__ = [
     "config_hash",
     "create_frontend",
     "dct_matrix",
+    "embedding",
     "list_frontends",
     "mel",
     "mel_filterbank",

@@ -48,6 +48,8 @@ class Frontend(ABC):
     dim: int
     window_samples: int
     hop_samples: int
+    licences: tuple[dict[str, str], ...] = ()
+    """Pretrained parts the front end runs, as licence-manifest entries (none for computed features)."""
 
     @abstractmethod
     def __call__(self, audio: np.ndarray) -> Features:

@@ -3,7 +3,7 @@
 Each model registers itself where it is defined; importing this package imports every model module.
 """
 
-from wakesmith.models import judge, sentry
+from wakesmith.models import embedding_head, judge, sentry
 from wakesmith.models.base import (
     MODELS,
     ScoringGraph,
@@ -21,6 +21,7 @@ __all__ = [
     "StreamingWakeModel",
     "WakeModel",
     "create_model",
+    "embedding_head",
     "judge",
     "list_models",
     "model_defaults",

@@ -57,5 +57,10 @@ def save_trained(
     with atomic_path(artifact.weights_path) as tmp:
         torch.save({"state_dict": result.model.state_dict(), "metadata": meta.model_dump(mode="json")}, tmp)
     artifact.save_recipe(recipe)
-    write_licences(artifact.path / LICENCES_FILE, recipe.dataset_name, store.clips(recipe.dataset_name))
+    write_licences(
+        artifact.path / LICENCES_FILE,
+        recipe.dataset_name,
+        store.clips(recipe.dataset_name),
+        components=create_frontend(recipe.features).licences,
+    )
     return artifact, meta
