@@ -120,7 +120,10 @@ def web(session: nox.Session) -> None:
         "pytest-timeout",
         env=CONSTRAINTS,
     )
-    session.run("pytest", "tests/web", *session.posargs, env=_threads())
+    # The deploy spec serves the shared small judge from a real Judge process (built once, as for ha).
+    session.run(_judge_python(), "tests/ha/prepare.py", str(JUDGE_FIXTURE), external=True, env=_threads())
+    env = {**_threads(), "WAKESMITH_JUDGE_FIXTURE": str(JUDGE_FIXTURE)}
+    session.run("pytest", "tests/web", *session.posargs, env=env)
 
 
 HA_HARNESS = [

@@ -1,4 +1,5 @@
-"""What the end-to-end specs share besides fixtures: the token, the studio handle, audio helpers."""
+"""What the end-to-end specs share besides fixtures: the token, the studio handle, page and audio
+helpers."""
 
 from __future__ import annotations
 
@@ -48,6 +49,25 @@ class Studio:
         assert r.status_code == 201, r.text
         body: dict[str, Any] = r.json()
         return body
+
+
+def visit(page: Any, studio: Studio, fragment: str = "/") -> None:
+    """Open the studio signed in, then (when given) the page at ``#<fragment>``."""
+    from playwright.sync_api import expect  # imported when used, as the conftest's playwright fixture does
+
+    page.goto(studio.page_url())  # #token=… : the page keeps the token and drops it from the address
+    expect(page.get_by_role("heading", name="Wake words")).to_be_visible()
+    if fragment != "/":
+        page.goto(f"{studio.url}/#{fragment}")
+
+
+def clips_table(page: Any) -> Any:
+    return page.get_by_role("table", name="Clips")
+
+
+def new_dataset(studio: Studio, name: str, phrase: str = "hey wakesmith") -> None:
+    r = studio.api.post("/api/datasets", json={"name": name, "phrase": phrase})
+    assert r.status_code == 201, r.text
 
 
 def tone(freq: float, seed: int, seconds: float = 1.0) -> np.ndarray:

@@ -15,7 +15,17 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from e2e_support import TOKEN, Studio, as_wav_file, launch, screenshot, tone
+from e2e_support import (
+    TOKEN,
+    Studio,
+    as_wav_file,
+    clips_table,
+    launch,
+    new_dataset,
+    screenshot,
+    tone,
+    visit,
+)
 from playwright.sync_api import expect
 
 from wakesmith.config import DetectorConfig
@@ -27,22 +37,6 @@ pytestmark = pytest.mark.e2e
 FAST = {"train.epochs": 1, "train.samples_per_epoch": 32, "train.checkpoint_every_n_steps": 1}
 """The tiny recipe cut to two steps: a real training job (features, Lightning, artifact, ONNX) in seconds."""
 TRAIN_WAIT_MS = 120_000
-
-
-def visit(page: Any, studio: Studio, fragment: str = "/") -> None:
-    page.goto(studio.page_url())  # #token=… : the page keeps the token and drops it from the address
-    expect(page.get_by_role("heading", name="Wake words")).to_be_visible()
-    if fragment != "/":
-        page.goto(f"{studio.url}/#{fragment}")
-
-
-def clips_table(page: Any) -> Any:
-    return page.get_by_role("table", name="Clips")
-
-
-def new_dataset(studio: Studio, name: str, phrase: str = "hey wakesmith") -> None:
-    r = studio.api.post("/api/datasets", json={"name": name, "phrase": phrase})
-    assert r.status_code == 201, r.text
 
 
 def test_a_wake_word_is_made_from_its_phrase(page: Any, studio: Studio) -> None:
@@ -284,7 +278,7 @@ def test_train_waits_for_the_minimum_then_a_job_runs_and_its_model_deploys(
     page.get_by_role("button", name="Deploy now").click()
     result = page.get_by_role("status", name="Deploy result")
     expect(result).not_to_be_empty()
-    (record,) = studio.api.get("/api/deploys").json()
+    (record,) = [d for d in studio.api.get("/api/deploys").json() if d["model_id"] == model_id]
     assert (record["model_id"], record["state"]) == (
         model_id,
         "failed",

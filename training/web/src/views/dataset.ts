@@ -1,5 +1,6 @@
-// One wake word: its health, Train (with the reason it is disabled), Record, Upload, the clips and
-// the training jobs. Every part re-reads the dataset when the status socket says it changed.
+// One wake word: its health, Train (with the reason it is disabled), Record (in the browser or from
+// an ESPHome satellite), Upload, the clips and the training jobs. Every part re-reads the dataset
+// when the status socket says it changed.
 
 import { api, call, type DatasetDetail, type Recording } from "../api/client";
 import { fill, h, minutes, notify } from "../dom";
@@ -7,6 +8,7 @@ import { balance, counts } from "../rules";
 import { live, subscribe } from "../status";
 import { ClipTable } from "./clips";
 import { recorder } from "./recorder";
+import { satelliteRecorder } from "./satellite";
 import { TrainPanel } from "./train";
 import { uploader } from "./upload";
 
@@ -36,13 +38,17 @@ export function renderDataset(app: HTMLElement, id: string): () => void {
     notify(`Added ${clip.label} clip ${clip.id} (${clip.duration_s.toFixed(2)} s).`);
     void refresh();
   };
+  const recorded = (clips: Recording[]) => {
+    notify(`Added ${clips.length} satellite clip${clips.length === 1 ? "" : "s"}: ${clips.map((c) => c.id).join(", ")}.`);
+    void refresh();
+  };
 
   fill(
     app,
     h("p", {}, h("a", { href: "#/" }, "← All wake words")),
     title,
     h("div", { class: "columns" }, summary, train.element),
-    h("div", { class: "columns" }, recorder(id, added), uploader(id, added)),
+    h("div", { class: "columns" }, recorder(id, added), satelliteRecorder(id, recorded), uploader(id, added)),
     clips.element,
   );
   void refresh();
