@@ -94,3 +94,55 @@ def test_the_front_end_carries_its_licence(frontend: SpeechEmbeddingFrontend) ->
     assert frontend.licences == (embedding.LICENCE,)
     assert embedding.LICENCE["licence"] == "Apache-2.0"
     assert create_frontend(FeatureConfig(name="logmel")).licences == ()
+
+
+def test_a_window_sliding_over_a_stream_computes_each_embedding_once(
+    make_clip, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One call per window, as a judge's scorer makes while audio streams in: each 80 ms hop computes
+    the one new embedding; the rest come from the cache, and equal computing each window afresh."""
+    fe = create_frontend(CONFIG)
+    computed: list[int] = []
+    real_embed = embedding.embed
+
+    def counting(mel: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        computed.append(len(positions))
+        return real_embed(mel, positions)
+
+    audio = make_clip(4.0, seed=6)
+    length = 24_000
+    starts = list(range(0, len(audio) - length + 1, HOP_SAMPLES))
+    fresh = np.stack([fe(audio[s : s + length]) for s in starts])  # __call__ is not cached
+    monkeypatch.setattr(embedding, "embed", counting)
+    slid = np.concatenate([fe.window_features(audio, [s], length) for s in starts])
+    np.testing.assert_allclose(slid, fresh, atol=1e-5, rtol=0)
+    assert sum(computed) == len(starts) + fe.num_frames(length) - 1  # the distinct embeddings
+    again = fe.window_features(audio, starts, length)
+    assert sum(computed) == len(starts) + fe.num_frames(length) - 1  # all remembered
+    np.testing.assert_array_equal(again, slid)
+
+
+def test_threads_sharing_one_front_end_get_their_own_windows(make_clip) -> None:
+    """The Judge verifies trigger buffers from several threads on one scorer (one front end)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fe = create_frontend(CONFIG)
+    clips = [make_clip(2.0, seed=10 + i) for i in range(6)]
+    expected = [np.stack([fe(c[s : s + 16_000]) for s in (0, 1280, 2560)]) for c in clips]
+    fe = create_frontend(CONFIG)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda c: fe.window_features(c, [0, 1280, 2560], 16_000), clips * 3))
+    for i, g in enumerate(got):
+        np.testing.assert_allclose(g, expected[i % len(clips)], atol=1e-5, rtol=0)
+
+
+def test_a_pickled_front_end_starts_with_an_empty_cache(frontend: SpeechEmbeddingFrontend, make_clip) -> None:
+    import pickle
+
+    audio = make_clip(2.0, seed=8)
+    frontend.window_features(audio, [0], 16_000)
+    copy = pickle.loads(pickle.dumps(frontend))
+    assert copy._cache == {} and copy.config == frontend.config
+    np.testing.assert_array_equal(
+        copy.window_features(audio, [0], 16_000), frontend.window_features(audio, [0], 16_000)
+    )

@@ -12,15 +12,21 @@ with onnxruntime, located through the package's installed file list (the package
 
 So one feature frame is a 96-d embedding of 12,640 samples (790 ms), every 1,280 samples (80 ms): a
 1.5 s judge window holds 9 of them. Frames are frame-local, so streaming (:class:`.FramedStream`) equals
-batch and :meth:`SpeechEmbeddingFrontend.window_features` computes overlapping windows once.
+batch, and an embedding is a function of its 12,640 samples alone:
+:meth:`SpeechEmbeddingFrontend.window_features` computes each distinct embedding of overlapping windows
+once, and remembers the most recent ones by the hash of their samples, so a judge sliding over a
+stream (one call per window, each sharing 8 of its 9 embeddings with the last) computes one per hop.
 
 ``pip install -e ".[embedding]"`` installs the package; the front end says so when it is missing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -55,6 +61,8 @@ WINDOW_MS = WINDOW_SAMPLES / 16.0
 HOP_MS = HOP_SAMPLES / 16.0
 EMBED_BATCH = 512
 """Embedding windows per onnxruntime call (bounded memory on hour-long streams)."""
+CACHE_ENTRIES = 4096
+"""Embeddings a front end remembers (1.5 MiB): more than the windows of any one scorer call."""
 
 
 def model_files() -> tuple[Path, Path]:
@@ -141,6 +149,14 @@ class SpeechEmbeddingFrontend(Frontend):
         self.dim = EMBED_DIM
         self.window_samples = WINDOW_SAMPLES
         self.hop_samples = HOP_SAMPLES
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the Judge verifies buffers from several threads on one scorer
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config}  # no cache, no lock: a copy starts empty
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"])  # type: ignore[misc]
 
     def __call__(self, audio: np.ndarray) -> Features:
         frames = self.num_frames(len(audio))
@@ -152,8 +168,8 @@ class SpeechEmbeddingFrontend(Frontend):
         return FramedStream(self, dim=EMBED_DIM, window=WINDOW_SAMPLES, hop=HOP_SAMPLES)
 
     def window_features(self, audio: np.ndarray, starts: Sequence[int], length: int) -> np.ndarray:
-        """Windows on a common mel grid (starts a multiple of 10 ms apart) share one mel spectrogram and
-        each distinct embedding is computed once; equal to computing every window on its own."""
+        """Windows on a common mel grid (starts a multiple of 10 ms apart): each distinct embedding once,
+        recently computed ones from the cache; equal to computing every window on its own."""
         n = self.num_frames(length)
         if not len(starts) or n == 0:
             return super().window_features(audio, starts, length)
@@ -161,8 +177,39 @@ class SpeechEmbeddingFrontend(Frontend):
         offsets = np.asarray(starts, dtype=np.int64) - first
         if np.any(offsets % MEL_HOP):
             return super().window_features(audio, starts, length)
-        mel = mel_frames(audio[first : int(max(starts)) + length])
-        # Window w's frame k is the mel window at (offset_w / 160) + 8k.
+        pcm = as_pcm16(np.asarray(audio)[first : int(max(starts)) + length])
+        # Window w's frame k is the 76-frame mel window at (offset_w / 160) + 8k.
         positions = (offsets // MEL_HOP)[:, None] + EMBED_MEL_STEP * np.arange(n)[None, :]
         unique, inverse = np.unique(positions, return_inverse=True)
-        return embed(mel, unique)[inverse.reshape(positions.shape)]
+        return self._embeddings(pcm, unique)[inverse.reshape(positions.shape)]
+
+    def _embeddings(self, pcm: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Embeddings of the windows at mel frames ``positions`` (sorted) of ``pcm``, cached by content."""
+        keys = [
+            hashlib.blake2b(
+                pcm[p * MEL_HOP : p * MEL_HOP + WINDOW_SAMPLES].tobytes(), digest_size=16
+            ).digest()
+            for p in positions
+        ]
+        out = np.zeros((len(positions), EMBED_DIM), dtype=np.float32)
+        with self._lock:
+            missing = []
+            for i, key in enumerate(keys):
+                hit = self._cache.get(key)
+                if hit is None:
+                    missing.append(i)
+                else:
+                    self._cache.move_to_end(key)
+                    out[i] = hit
+        if missing:
+            # Only the span the missing windows cover goes through the mel network (frames are local).
+            lo, hi = int(positions[missing[0]]), int(positions[missing[-1]])
+            mel = mel_frames(pcm[lo * MEL_HOP : hi * MEL_HOP + WINDOW_SAMPLES])
+            computed = embed(mel, positions[missing] - lo)
+            out[missing] = computed
+            with self._lock:
+                for i, row in zip(missing, computed, strict=True):
+                    self._cache[keys[i]] = row
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+        return out
