@@ -58,6 +58,20 @@ def test_a_job_with_a_bad_request_fails_with_the_reason(tiny_data_home: Home) ->
     assert (last.name, last.stage, last.message) == ("warning", "data", failed.error)
 
 
+def test_a_synthesis_that_fails_still_says_its_dataset_may_have_changed(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path / "home")
+    queue = JobQueue(home)
+    job = queue.submit("synthesize", {"dataset_id": "synth_ds", "synth": {"speeds": [5]}})
+    run_worker(home, once=True)
+    failed = queue.get(job.id)
+    assert failed.state == "failed" and "synth.speeds must lie in" in failed.error
+    events = [(e.name, e.stage, e.message, e.data) for e in queue.events(job.id)][1:]  # after planning
+    assert events == [  # a failure can come after a batch was stored: the studio re-reads the dataset
+        ("stage_finished", "dataset", "synthesis_stopped", {"dataset": "synth_ds"}),
+        ("warning", "synth", failed.error, {}),
+    ]
+
+
 def test_a_running_job_is_cancelled_at_its_next_event(tiny_data_home: Home) -> None:
     queue = JobQueue(tiny_data_home)
     long = {**FAST, "train.epochs": 200}

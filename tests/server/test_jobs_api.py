@@ -1,5 +1,5 @@
 """Training requests, jobs, logs, the status socket, models and /metrics, with a real worker (a thread
-running :func:`run_worker` over the same home) and a real tiny training."""
+running :func:`run_worker` over the same home), a real tiny training and a real tiny synthesis."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tiny_data import DATASET, FAST, audio_bytes, tone
 
 from wakesmith.audio.io import write_wav
 from wakesmith.home import Home
+from wakesmith.jobs.queue import JobQueue
 from wakesmith.jobs.worker import run_worker
 
 WAIT_S = 120.0
@@ -134,6 +135,10 @@ def test_retrain_imports_captures_and_the_socket_sees_every_stage(
     )
     assert all({"progress", "eta_s", "state"} <= set(m) for m in job_events)
     assert any(m["topic"] == "dataset" and m["event"]["message"] == "recording_added" for m in messages)
+    imported = [m for m in messages if m["topic"] == "dataset" and m.get("job_id") == job_id]
+    assert [(m["event"]["message"], m["event"]["data"]) for m in imported] == [
+        ("captures_imported", {"dataset": DATASET, "hard_negatives": 3, "positives": 0})
+    ]  # the worker's import, relayed like the server's own changes
     telemetry = next(m for m in messages if m["topic"] == "telemetry")["event"]
     assert telemetry["name"] == "metric" and {"load_1m", "cpus", "gpus"} <= set(telemetry["data"])
 
@@ -168,3 +173,59 @@ def test_retrain_imports_captures_and_the_socket_sees_every_stage(
     assert 'wakesmith_studio_job_duration_seconds_count{kind="retrain"} 1.0' in metrics
     assert f'wakesmith_studio_dataset_clips{{dataset="{DATASET}"}} 144.0' in metrics
     assert client.get("/api/audit", params={"action": "retrain"}).json()[0]["detail"]["hard_negatives"] == 3
+
+
+TINY_SYNTH = {
+    "phrase": "hey katya", "voices": ["en-us"], "variants": [""], "speeds": [140, 180], "pitches": [50],
+    "word_gaps": [0], "positives": 2, "confusables": 0, "negative_speech": 0, "backgrounds": 1,
+    "piper_bundled": False, "workers": 1,
+}  # fmt: skip
+"""Three clips (two positives, one background) in about a second."""
+
+
+def test_a_synthesis_by_the_worker_reaches_the_socket_as_a_dataset_change(
+    home: Home, client: TestClient, tmp_path: Path
+) -> None:
+    lexicon = tmp_path / "words.txt"
+    lexicon.write_text("kitchen\nwindow\n")
+    synth = {**TINY_SYNTH, "lexicon": str(lexicon)}
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, args=(home,), kwargs={"stop": stop}, daemon=True)
+    worker.start()
+    try:
+        messages: list[dict[str, Any]] = []
+        with client.websocket_connect("/api/status") as ws:
+            r = client.post("/api/datasets/synth_ds/synthesize", json=synth)
+            assert r.status_code == 201, r.text
+            job_id = r.json()["job_id"]
+            deadline = time.monotonic() + WAIT_S
+            while time.monotonic() < deadline:
+                messages.append(ws.receive_json())
+                if messages[-1]["topic"] == "dataset":
+                    break
+            assert time.monotonic() < deadline, "no dataset event on the socket"
+            # what the page re-reads when the event arrives already holds the new clips
+            health = client.get("/api/datasets/synth_ds").json()["health"]
+        changed = messages[-1]
+        assert changed["job_id"] == job_id
+        assert (changed["event"]["name"], changed["event"]["stage"], changed["event"]["message"]) == (
+            "stage_finished",
+            "dataset",
+            "synthesized",
+        )
+        assert changed["event"]["data"] == {"dataset": "synth_ds", "added": 3}
+        as_job = messages[-2]  # the job's own message for the same stored event comes first
+        assert (as_job["topic"], as_job["job_id"], as_job["event"]) == ("job", job_id, changed["event"])
+        assert health["by_label"] == {"positive": 2, "negative": 0, "hard_negative": 0, "background": 1}
+
+        queue = JobQueue(home)
+        again = client.post("/api/datasets/synth_ds/synthesize", json=synth).json()["job_id"]
+        deadline = time.monotonic() + WAIT_S
+        while queue.get(again).state not in {"succeeded", "failed"} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert queue.get(job_id).state == queue.get(again).state == "succeeded"
+        # the same synthesis again is skipped as done: the dataset did not change, no event says so
+        assert [(e.name, e.stage) for e in queue.events(again)] == [("stage_finished", "synth")]
+    finally:
+        stop.set()
+        worker.join(60)

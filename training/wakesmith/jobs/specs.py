@@ -3,6 +3,12 @@
 The stages a training job reports, in order: ``data`` (the dataset is checked; a retrain imports the
 Judge's captures first), ``train``, ``evaluate`` (calibration), ``export`` — each a
 ``stage_started`` … ``stage_finished`` run of events from :mod:`wakesmith.events`.
+
+A job that changes a dataset's clips also emits :func:`dataset_event`: a synthesis when it ends (also
+when it failed or was cancelled part-way, as some clips may be stored; not when it was skipped as
+already done), a retrain once its import stored captures. It is the event the studio publishes for
+its own dataset changes; ``/api/status`` relays it from the job's stored events under topic
+``dataset``.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from wakesmith.config import SynthConfig
 from wakesmith.data.schema import unknown_dataset
 from wakesmith.errors import ConfigError, DatasetError, WakesmithError
 from wakesmith.evaluate.report import EvalReport
-from wakesmith.events import Emitter
+from wakesmith.events import Emitter, Event
 from wakesmith.home import Home
 
 DATA_STAGE = "data"
+DATASET_STAGE = "dataset"
+"""The stage of :func:`dataset_event`: no job runs a stage of this name."""
 COMPARE_FA_PER_HOUR = 0.5
 """A trained model is compared with the current one by held-out recall at this false-accept rate."""
 
@@ -104,11 +112,33 @@ def check_spec(spec: TrainSpec, home: Home) -> None:
             raise unknown_dataset(spec.dataset_id, list(known))
 
 
+def dataset_event(dataset: str, action: str, **data: Any) -> Event:
+    """``dataset`` changed: a ``stage_finished`` of stage :data:`DATASET_STAGE`, ``message`` the
+    action (``recording_added``, ``synthesized``…), ``data`` ``{"dataset": dataset, **data}``. The
+    studio publishes it for changes it makes; a job emits it for changes the job makes."""
+    return Event("stage_finished", DATASET_STAGE, message=action, data={"dataset": dataset, **data})
+
+
+def changed_dataset(event: Event) -> str | None:
+    """The dataset a :func:`dataset_event` names (None for any other event)."""
+    dataset = event.data.get("dataset")
+    if event.name != "stage_finished" or event.stage != DATASET_STAGE or not isinstance(dataset, str):
+        return None
+    return dataset
+
+
 def run_spec(kind: str, spec: dict[str, Any], home: Home, emitter: Emitter) -> dict[str, Any]:
     """Run one job; returns its result (JSON-able). Errors propagate to the worker."""
     parsed = parse_spec(kind, spec)
     if isinstance(parsed, SynthSpec):
-        summary = api.synthesize(parsed.synth, dataset=parsed.dataset_id, home=home, emitter=emitter)
+        summary: Any = None
+        try:
+            summary = api.synthesize(parsed.synth, dataset=parsed.dataset_id, home=home, emitter=emitter)
+        finally:
+            if summary is None:  # failed or cancelled: a batch of clips may be stored already
+                emitter.emit(dataset_event(parsed.dataset_id, "synthesis_stopped"))
+            elif not summary.skipped:  # a skipped synthesis had completed before: nothing changed
+                emitter.emit(dataset_event(parsed.dataset_id, "synthesized", added=summary.added))
         return {"dataset_id": parsed.dataset_id, "failed": getattr(summary, "failed", 0)}
     assert isinstance(parsed, TrainSpec)
     emitter.started(DATA_STAGE, total=2)
@@ -124,6 +154,15 @@ def run_spec(kind: str, spec: dict[str, Any], home: Home, emitter: Emitter) -> d
             emitter.metric(
                 DATA_STAGE, hard_negatives_imported=report.hard_negatives, skipped=len(report.skipped)
             )
+            if report.hard_negatives or report.positives:
+                emitter.emit(
+                    dataset_event(
+                        parsed.dataset_id,
+                        "captures_imported",
+                        hard_negatives=report.hard_negatives,
+                        positives=report.positives,
+                    )
+                )
     emitter.progress(DATA_STAGE, 1, 2, "checking the dataset")
     health = api.health(parsed.dataset_id, home=home)
     for warning in health.warnings:

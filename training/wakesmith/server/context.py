@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter
 from wakesmith.events import Event
 from wakesmith.home import Home
 from wakesmith.jobs.queue import JobQueue
+from wakesmith.jobs.specs import dataset_event
 from wakesmith.server.records import Records
 from wakesmith.server.settings import ServerSettings
 
@@ -34,7 +35,8 @@ def event_message(topic: str, event: Event, **extra: Any) -> dict[str, Any]:
 
 
 class Hub:
-    """Fan-out of studio events (dataset changes, deploy results) to WebSocket subscribers.
+    """Fan-out of the server's own events (its dataset changes, deploy results) to WebSocket
+    subscribers; jobs' events, dataset changes by jobs included, reach them from the job queue.
 
     Routes run in worker threads, so publishing hands each message to the subscriber's own loop.
     """
@@ -87,5 +89,5 @@ class Studio:
         return studio
 
     def dataset_changed(self, dataset: str, action: str, **data: Any) -> None:
-        event = Event("stage_finished", "dataset", message=action, data={"dataset": dataset, **data})
-        self.hub.publish(event_message("dataset", event))
+        """Publish that this process changed ``dataset`` (a job's changes come from its events)."""
+        self.hub.publish(event_message("dataset", dataset_event(dataset, action, **data)))

@@ -5,7 +5,10 @@ in the vocabulary of :mod:`wakesmith.events`:
 
 - ``job``: every event a job stores (stage transitions data → train → evaluate → export, progress),
   with ``job_id``, and the job's ``state``, ``progress`` and ``eta_s``;
-- ``dataset``: a dataset changed (``stage_finished`` of stage ``dataset``; ``message`` says how);
+- ``dataset``: a dataset changed (``stage_finished`` of stage ``dataset``; ``message`` says how,
+  ``data["dataset"]`` which): published by the server for its own changes, and relayed from the
+  queue, with ``job_id``, when a job stored one (:func:`wakesmith.jobs.specs.dataset_event`: a
+  synthesis, a retrain's import), after that event's ``job`` message;
 - ``deploy``: a deploy or rollback finished (its record in ``data``);
 - ``telemetry``: a ``metric`` event of stage ``system`` every :data:`TELEMETRY_S` (load, memory, GPUs).
 """
@@ -24,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from wakesmith import __version__
 from wakesmith.events import Event, EventName
 from wakesmith.jobs.queue import JobQueue
+from wakesmith.jobs.specs import changed_dataset
 from wakesmith.server import telemetry
 from wakesmith.server.context import event_message
 from wakesmith.server.deps import StudioDep, WsStudioDep
@@ -45,6 +49,8 @@ def _job_messages(queue: JobQueue, after: int) -> tuple[int, list[dict[str, Any]
                 "job", event, job_id=e.job_id, state=job.state, progress=job.progress, eta_s=job.eta_s
             )
         )
+        if changed_dataset(event) is not None:
+            out.append(event_message("dataset", event, job_id=e.job_id))
         after = e.seq
     return after, out
 
