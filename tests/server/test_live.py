@@ -26,6 +26,7 @@ from wakesmith import api
 from wakesmith.artifact import read_current, resolve_artifact
 from wakesmith.home import Home
 from wakesmith.runtime.cascade import trigger_buffer, trigger_samples
+from wakesmith.runtime.scorers import WindowScorer
 from wakesmith.server.app import create_app
 from wakesmith.server.routes.live import MAX_FRAME_SAMPLES, load_judge, load_sentry
 from wakesmith.server.settings import ServerSettings
@@ -142,6 +143,20 @@ def _check(home: Home, client: TestClient, frame: int, runtime: str) -> None:
     for d, j in zip(detections, judged, strict=True):  # each trigger is listed, then its verdict
         assert j["t"] == d["t"] and messages.index(j) > messages.index(d)
 
+    # the Judge's continuous score: its windows over the same stream, as the Judge scores one
+    judge = load_judge("current", home)
+    assert judge is not None
+    stream = WindowScorer(judge.backend)
+    continuous = stream.score(pcm)
+    judge_steps = [s for m in messages if "judge_steps" in m for s in m["judge_steps"]]
+    # _talk stops at the last sentry step: the last frame's Judge windows may still be in flight
+    assert 0 < len(judge_steps) <= len(continuous)
+    assert len(continuous) - len(judge_steps) <= frame // stream.hop_samples + 1
+    np.testing.assert_allclose([s["judge"] for s in judge_steps], continuous[: len(judge_steps)], atol=1e-5)
+    assert [s["t"] for s in judge_steps] == pytest.approx(
+        [stream.first_end_s + i * stream.step_seconds for i in range(len(judge_steps))], abs=1e-3
+    )
+
 
 @pytest.mark.parametrize("frame", [FRAME, 160])
 def test_the_float_sentry_streams_its_scores_detections_and_verdicts(
@@ -165,7 +180,7 @@ def test_a_sentry_that_fires_is_reported_at_its_own_threshold(
     assert info["judge"] is None
     for d in (m for m in messages if "detection" in m):
         assert d["score"] >= info["sentry"]["threshold"] - 1e-4
-    assert not any("judge" in m for m in messages[1:])
+    assert not any("judge" in m or "judge_steps" in m for m in messages[1:])
 
 
 def test_refusals_say_what_to_do(

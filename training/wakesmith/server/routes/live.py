@@ -9,6 +9,9 @@ the default, nothing when no judge is current — or ``none``). The client sends
   threshold) it runs, and ``note`` when the float ONNX stands in for an INT8 export;
 - ``{"steps": [{"t": s, "sentry": p}, ...]}`` per frame: each sentry step the frame completed
   (``t`` the stream time at the step's end, ``p`` its probability);
+- ``{"judge_steps": [{"t": s, "judge": p}, ...]}`` per frame, when a Judge runs: the Judge's own
+  continuous score, each window the frame completed (every ``judge_hop_ms``, as the Judge scores a
+  continuous Wyoming stream), beside the sentry's;
 - ``{"t": s, "detection": "sentry", "score": m}`` when the sentry fires at its shipped cutoff
   (``m`` the smoothed score that fired);
 - ``{"t": s, "judge": p, "accepted": bool, "threshold": x}`` once the trigger's post-roll has arrived:
@@ -40,7 +43,7 @@ from wakesmith.errors import ToolMissingError, WakesmithError
 from wakesmith.home import Home
 from wakesmith.judge.engine import JudgeModel
 from wakesmith.judge.settings import ModelSettings
-from wakesmith.runtime import OnnxBackend, StreamingScorer
+from wakesmith.runtime import OnnxBackend, StreamingScorer, WindowScorer
 from wakesmith.runtime.cascade import POST_ROLL_S, PRE_ROLL_S
 from wakesmith.runtime.detector import Detector
 from wakesmith.runtime.scorers import Scorer
@@ -127,6 +130,8 @@ class LiveSession:
         self._steps = 0
         self._waiting: list[tuple[int, float]] = []
         """Triggers (sample, time) whose post-roll has not arrived yet."""
+        self._judge_stream = None if judge is None else WindowScorer(judge.backend)
+        self._judge_steps = 0
 
     def info(self) -> dict[str, Any]:
         s = self.sentry
@@ -146,7 +151,8 @@ class LiveSession:
         }
 
     def push(self, pcm: np.ndarray) -> list[dict[str, Any]]:
-        """The messages one frame of int16 PCM completes (detections and verdicts, then the steps)."""
+        """The messages one frame of int16 PCM completes (detections and verdicts, then the sentry's
+        steps, then the Judge's)."""
         self.ring.write(pcm.astype(np.float32) / 32768.0)
         scores = self.sentry.scorer.push(pcm)
         scorer = self.sentry.scorer
@@ -173,7 +179,23 @@ class LiveSession:
                     "threshold": self.judge.trigger_threshold,
                 }
             )
-        return [*out, {"steps": steps}] if steps else out
+        if steps:
+            out.append({"steps": steps})
+        if self._judge_stream is not None:
+            js = self._judge_stream
+            judged = js.push(pcm).tolist()
+            if judged:
+                first = self._judge_steps
+                out.append(
+                    {
+                        "judge_steps": [
+                            {"t": round(js.first_end_s + (first + i) * js.step_seconds, 3), "judge": float(p)}
+                            for i, p in enumerate(judged)
+                        ]
+                    }
+                )
+                self._judge_steps += len(judged)
+        return out
 
 
 def frame_pcm(data: bytes) -> np.ndarray:

@@ -1,7 +1,8 @@
 // Live test (#/live?model=<sentry id>): the microphone streamed to `/api/live`, which runs the
-// sentry as shipped and the Judge on each trigger's buffer. The sentry's score of the last 10 s is
-// drawn on a canvas with its threshold; each detection is marked (green: the Judge accepted, red:
-// rejected, grey: waiting or no Judge) and listed in a live region with the Judge's verdict.
+// sentry as shipped, the Judge on each trigger's buffer and the Judge's own continuous score. The
+// last 10 s are drawn on a canvas: the sentry's score (blue) with its threshold, the Judge's (purple);
+// each detection is marked (green: the Judge accepted, red: rejected, grey: waiting or no Judge) and
+// listed in a live region with the Judge's verdict.
 
 import { baseUrl, token } from "../api/client";
 import { liveFrame } from "../audio/pcm";
@@ -27,6 +28,7 @@ interface Message {
   info?: Info;
   error?: string;
   steps?: { t: number; sentry: number }[];
+  judge_steps?: { t: number; judge: number }[];
   t?: number;
   detection?: string;
   score?: number;
@@ -55,11 +57,13 @@ export function renderLive(app: HTMLElement, model: string): () => void {
   const stop = h("button", { type: "button", disabled: true }, "Stop live test");
   const about = h("p", { "aria-label": "Live test models" }, `Sentry: ${sentryId}`);
   const note = h("p", { class: "warn", hidden: true });
-  const canvas = h("canvas", { width: 1000, height: 240, class: "live-plot", role: "img", "aria-label": "Sentry score over the last 10 seconds" });
+  const canvas = h("canvas", { width: 1000, height: 240, class: "live-plot", role: "img", "aria-label": "Sentry and Judge scores over the last 10 seconds" });
   const scores = h("p", { "aria-label": "Sentry scores", class: "muted" }, "Not listening.");
+  const judgeScore = h("p", { "aria-label": "Judge scores", class: "muted" });
   const detections = h("ol", { "aria-label": "Detections", "aria-live": "polite" });
 
   let points: { t: number; sentry: number }[] = [];
+  let judgePoints: { t: number; judge: number }[] = [];
   let marks: Mark[] = [];
   let info: Info | null = null;
   let stopper: (() => void) | null = null;
@@ -67,7 +71,7 @@ export function renderLive(app: HTMLElement, model: string): () => void {
 
   const draw = () => {
     frame = 0;
-    drawPlot(canvas, points, marks, info?.sentry.threshold ?? null);
+    drawPlot(canvas, points, judgePoints, marks, info?.sentry.threshold ?? null);
   };
   const redraw = () => {
     if (!frame) frame = window.requestAnimationFrame(draw);
@@ -91,6 +95,12 @@ export function renderLive(app: HTMLElement, model: string): () => void {
       points = points.filter((p) => p.t >= last.t - WINDOW_S);
       scores.textContent = `Listening: ${last.t.toFixed(1)} s heard, sentry score ${last.sentry.toFixed(2)}.`;
       redraw();
+    } else if (msg.judge_steps) {
+      judgePoints.push(...msg.judge_steps);
+      const last = judgePoints[judgePoints.length - 1];
+      judgePoints = judgePoints.filter((p) => p.t >= last.t - WINDOW_S);
+      judgeScore.textContent = `Judge score ${last.judge.toFixed(2)} at ${last.t.toFixed(1)} s.`;
+      redraw();
     } else if (msg.detection && msg.t !== undefined) {
       marks.push({ t: msg.t, score: msg.score ?? 0 });
       listMarks();
@@ -113,7 +123,9 @@ export function renderLive(app: HTMLElement, model: string): () => void {
 
   start.addEventListener("click", async () => {
     points = [];
+    judgePoints = [];
     marks = [];
+    judgeScore.textContent = "";
     info = null;
     listMarks();
     draw();
@@ -152,6 +164,7 @@ export function renderLive(app: HTMLElement, model: string): () => void {
       h("div", { class: "inline" }, start, stop),
       canvas,
       scores,
+      judgeScore,
       h("h3", {}, "Detections"),
       detections,
     ),
@@ -197,7 +210,13 @@ async function stream(url: string, onMessage: (m: Message) => void, onClose: () 
   };
 }
 
-function drawPlot(canvas: HTMLCanvasElement, points: { t: number; sentry: number }[], marks: Mark[], threshold: number | null): void {
+function drawPlot(
+  canvas: HTMLCanvasElement,
+  points: { t: number; sentry: number }[],
+  judgePoints: { t: number; judge: number }[],
+  marks: Mark[],
+  threshold: number | null,
+): void {
   const g = canvas.getContext("2d");
   if (!g) return;
   const { width, height } = canvas;
@@ -237,5 +256,12 @@ function drawPlot(canvas: HTMLCanvasElement, points: { t: number; sentry: number
   g.beginPath();
   points.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p.sentry)) : g.moveTo(x(p.t), y(p.sentry))));
   g.stroke();
+  const shown = judgePoints.filter((p) => p.t >= end - WINDOW_S && p.t <= end);
+  if (shown.length) {
+    g.strokeStyle = "#6a3d9a";
+    g.beginPath();
+    shown.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p.judge)) : g.moveTo(x(p.t), y(p.judge))));
+    g.stroke();
+  }
   g.lineWidth = 1;
 }
