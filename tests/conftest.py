@@ -71,6 +71,12 @@ def tiny_synth(lexicon: Path) -> SynthConfig:
 
 
 @pytest.fixture(scope="session")
+def tiny_synth_config(small_lexicon: Path) -> SynthConfig:
+    """The tiny dataset's synthesis settings (for tests that synthesize it themselves)."""
+    return tiny_synth(small_lexicon)
+
+
+@pytest.fixture(scope="session")
 def tiny_home(tmp_path_factory: pytest.TempPathFactory, small_lexicon: Path) -> Home:
     """A data home holding a synthesized ``hey_katya`` dataset, split by speaker."""
     from wakesmith import api

@@ -8,7 +8,6 @@ and checks what a user downloads: the ESPHome model and manifest.
 from __future__ import annotations
 
 import json
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from conftest import tiny_synth
+from wakesmith.config import SynthConfig
 
 pytestmark = pytest.mark.slow
 
@@ -51,12 +49,12 @@ def test_the_notebook_has_one_install_and_one_parameters_cell() -> None:
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # committed without outputs
 
 
-def test_quickstart_notebook_executes_on_tiny_data(tmp_path: Path, small_lexicon: Path) -> None:
+def test_quickstart_notebook_executes_on_tiny_data(tmp_path: Path, tiny_synth_config: SynthConfig) -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)
     (install,) = _tagged(nb, "install")
     (params,) = _tagged(nb, "parameters")
     # The tests' tiny espeak-ng dataset, as the SynthConfig fields it sets.
-    synth = tiny_synth(small_lexicon).model_dump(mode="json", exclude_unset=True, exclude={"phrase"})
+    synth = tiny_synth_config.model_dump(mode="json", exclude_unset=True, exclude={"phrase"})
     nb.cells[params].source = (
         f'PHRASE = "hey katya"\nHOME = {str(tmp_path / "home")!r}\n'
         f"SYNTH = {synth!r}\nTRAIN_OVERRIDES = {TINY_TRAIN!r}\n"
