@@ -6,8 +6,9 @@
 >>> frontend.num_frames(16_000), frontend.dim
 (98, 40)
 
-Importing this package registers every front end; it needs numpy and pymicro-features only, so the
-Judge runtime can use it without the training stack.
+Importing this package registers every front end; it needs numpy and pymicro-features only (the
+speech_embedding front end loads onnxruntime when first run), so the Judge runtime can use it without
+the training stack.
 """
 
 from __future__ import annotations
