@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 
-from wakesmith.config import SynthConfig
+from wakesmith.config import SAMPLE_RATE, SynthConfig
 from wakesmith.home import Home
 from wakesmith.synth.lexicon import DICT_WORDS
 
@@ -137,3 +138,28 @@ def judge_fixture(tiny_home: Home, tmp_path_factory: pytest.TempPathFactory):  #
     root = tmp_path_factory.mktemp("judge_fixture")
     shutil.copytree(tiny_home.root, root / "home", ignore=shutil.ignore_patterns("runs", "models", "streams"))
     return build_judge_fixture(Home.resolve(root / "home").ensure(), root / "out")
+
+
+TAKE_UTTERANCES = ("hey katya", "hey katya", "turn on the kitchen lights")
+TAKE_PAUSE_S = 0.7
+
+
+@pytest.fixture(scope="session")
+def spoken_take() -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """One take of three espeak-ng utterances (two voices) with 0.7 s pauses, at -26 dBFS in light
+    noise; and where each utterance lies, in samples."""
+    from wakesmith.synth import espeak
+
+    rng = np.random.default_rng(7)
+    pause = np.zeros(int(TAKE_PAUSE_S * SAMPLE_RATE), np.float32)
+    pieces: list[np.ndarray] = [pause[: SAMPLE_RATE // 4]]
+    spans = []
+    for i, text in enumerate(TAKE_UTTERANCES):
+        said = espeak.synthesize(text, voice="en-us" if i % 2 == 0 else "en-gb")
+        start = sum(len(p) for p in pieces)
+        spans.append((start, start + len(said)))
+        pieces += [said, pause]
+    take = np.concatenate(pieces)
+    take = take / np.sqrt(np.mean(take**2)) * 10 ** (-26 / 20)
+    take = take + 10 ** (-60 / 20) * rng.standard_normal(len(take))
+    return take.astype(np.float32), spans

@@ -90,6 +90,7 @@ def test_a_take_recorded_in_the_browser_becomes_a_clip(page: Any, studio: Studio
     visit(page, studio, "/datasets/recorded")
     page.get_by_label("Negative (other speech)").check()
     page.get_by_label("Speaker", exact=True).fill("mic-tester")
+    page.get_by_label("One clip per utterance (split on pauses)").uncheck()  # the take as one clip
     page.get_by_role("button", name="Start recording").click()
     expect(page.get_by_role("button", name="Stop recording")).to_be_enabled()
     page.wait_for_function("document.getElementById('level').value > 0.05")  # the meter moves with the speech
@@ -107,6 +108,48 @@ def test_a_take_recorded_in_the_browser_becomes_a_clip(page: Any, studio: Studio
     assert clip["rms_dbfs"] > -45, clip  # speech from the fake microphone, not silence
     audio = studio.api.get(f"/api/recordings/{clip['id']}/audio")
     assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
+
+
+def test_a_take_is_split_into_utterances_and_a_whole_clip_is_split_from_the_table(
+    playwright: Any, studio: Studio, tmp_path: Path, spoken_take: tuple[np.ndarray, list[tuple[int, int]]]
+) -> None:
+    """The backend's VAD cuts a take of phrases with pauses into one clip per phrase; a clip uploaded
+    whole is split from its row (and stays restorable); background takes are never split."""
+    take, truth = spoken_take
+    browser = launch(playwright, as_wav_file(take, tmp_path / "take.wav"))
+    try:
+        page = browser.new_context().new_page()
+        new_dataset(studio, "takes")
+        visit(page, studio, "/datasets/takes")
+        split = page.get_by_label("One clip per utterance (split on pauses)")
+        expect(split).to_be_checked()
+        page.get_by_label("Background (room noise)").check()
+        expect(split).to_be_disabled()
+        page.get_by_label("Positive (the wake phrase)").check()
+        expect(split).to_be_enabled()
+        page.get_by_role("button", name="Start recording").click()
+        page.wait_for_function("document.getElementById('level').value > 0.05")
+        page.wait_for_timeout(int(1000 * truth[1][1] / 16_000) + 500)  # past the second phrase
+        page.get_by_role("button", name="Stop recording").click()
+        page.get_by_role("button", name="Upload recording").click()
+        expect(page.get_by_role("status")).to_contain_text("clips from the take")
+        clips = studio.api.get("/api/recordings", params={"dataset": "takes"}).json()
+        assert len(clips) >= 2 and {c["label"] for c in clips} == {"positive"}, clips
+        assert all(c["duration_s"] < 2.5 for c in clips), clips  # phrases, not the take
+        expect(clips_table(page).locator("tbody tr")).to_have_count(len(clips))
+
+        whole = studio.upload("takes", take, "negative", speaker="whole")
+        page.reload()
+        page.get_by_role("button", name=f"Split clip {whole['id']}").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Clip {whole['id']} split into 3 clips")
+        label = page.get_by_label(f"Label of clip {whole['id']}")
+        expect(clips_table(page).get_by_role("row").filter(has=label)).to_contain_text("discarded")
+        expect(clips_table(page).locator("tbody tr")).to_have_count(len(clips) + 4)
+        screenshot(page, "dataset-takes")
+        listed = studio.api.get("/api/recordings", params={"dataset": "takes"}).json()
+        assert sorted(c["speaker"] for c in listed if c["label"] == "negative") == ["whole"] * 3
+    finally:
+        browser.close()
 
 
 def test_a_clipping_microphone_is_warned_about(playwright: Any, studio: Studio, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from wakesmith.artifact import (
     resolve_artifact,
     set_current,
 )
-from wakesmith.config import Recipe, SynthConfig, load_recipe, slugify
+from wakesmith.config import Recipe, SynthConfig, TakeSplit, load_recipe, slugify
 from wakesmith.events import Emitter
 from wakesmith.home import Home
 
@@ -54,10 +55,37 @@ def _emitter(emitter: Emitter | None) -> Emitter:
     return emitter or Emitter()
 
 
+_KEPT_STORES: weakref.WeakValueDictionary[Path, ClipStore] = weakref.WeakValueDictionary()
+"""Stores held open by :func:`keep_store`, by resolved home root; a store whose holder is gone (a
+studio app collected) drops out."""
+
+
 def open_store(home: Home | Path | str | None = None) -> ClipStore:
+    """The home's clip store: the one :func:`keep_store` holds open, else a new one (reconciled on open)."""
     from wakesmith.data.store import ClipStore
 
-    return ClipStore(_home(home))
+    h = _home(home)
+    return _KEPT_STORES.get(h.root.resolve()) or ClipStore(h)
+
+
+def keep_store(home: Home | Path | str | None = None) -> ClipStore:
+    """Open the home's store once and let every later call on that home in this process use it while
+    the caller holds the returned store (or until :func:`release_store`). The studio server does this:
+    one store reconciled at start instead of a new engine and a reconcile pass per request. Other
+    processes (job workers) keep their own."""
+    h = _home(home)
+    root = h.root.resolve()
+    store = _KEPT_STORES.get(root)
+    if store is None:
+        store = _KEPT_STORES[root] = open_store(h)
+    return store
+
+
+def release_store(home: Home | Path | str | None = None) -> None:
+    """Close the store :func:`keep_store` holds for the home (nothing happens when none is held)."""
+    store = _KEPT_STORES.pop(_home(home).root.resolve(), None)
+    if store is not None:
+        store.close()
 
 
 # ----------------------------------------------------------------------------- data
@@ -465,6 +493,8 @@ UPLOAD_MAGIC = {b"RIFF": "WAV", b"fLaC": "FLAC", b"OggS": "OGG"}
 """The first four bytes of the upload formats the studio accepts (a WAV also says WAVE at byte 8)."""
 UPLOAD_MAX_SECONDS = 30.0
 """Longest recording accepted per clip: a wake phrase or a sentence, never a whole session."""
+TAKE_MAX_SECONDS = 120.0
+"""Longest take accepted for splitting into utterances (each utterance still at most a clip's limit)."""
 UPLOAD_MAX_RATE = 192_000
 UPLOAD_MAX_CHANNELS = 8
 
@@ -472,6 +502,30 @@ UPLOAD_MAX_CHANNELS = 8
 def datasets(*, home: Home | Path | str | None = None) -> dict[str, int]:
     """Dataset name → live clips."""
     return open_store(home).datasets()
+
+
+def _decode_upload(data: bytes, name: str, max_seconds: float) -> tuple[Any, dict[str, Any]]:
+    """Audio (float32 16 kHz mono) and the ``upload`` meta of WAV, FLAC or OGG bytes; AudioError for
+    anything else, an undecodable file or one longer than ``max_seconds``."""
+    from wakesmith.audio.io import decode_audio
+    from wakesmith.config import SAMPLE_RATE
+    from wakesmith.errors import AudioError
+
+    kind = UPLOAD_MAGIC.get(data[:4])
+    if kind is None or (kind == "WAV" and data[8:12] != b"WAVE"):
+        raise AudioError(
+            f"{name!r} is not a WAV, FLAC or OGG file (its first bytes say otherwise); record or export "
+            "the clip in one of those formats."
+        )
+    audio = decode_audio(
+        data,
+        name=name,
+        max_seconds=max_seconds,
+        max_rate=UPLOAD_MAX_RATE,
+        max_channels=UPLOAD_MAX_CHANNELS,
+        max_decoded_bytes=int(max_seconds * UPLOAD_MAX_RATE * UPLOAD_MAX_CHANNELS * 4),
+    )
+    return audio, {"upload": {"name": name, "format": kind, "converted_to": f"{SAMPLE_RATE} Hz mono"}}
 
 
 def add_upload(
@@ -492,31 +546,145 @@ def add_upload(
     or one longer than ``max_seconds`` is refused (AudioError) and nothing is stored. Returns the clip
     (an existing clip of the same sound in the dataset comes back unchanged).
     """
-    from wakesmith.audio.io import decode_audio
-    from wakesmith.config import SAMPLE_RATE
-    from wakesmith.errors import AudioError
-
-    kind = UPLOAD_MAGIC.get(data[:4])
-    if kind is None or (kind == "WAV" and data[8:12] != b"WAVE"):
-        raise AudioError(
-            f"{name!r} is not a WAV, FLAC or OGG file (its first bytes say otherwise); record or export "
-            "the clip in one of those formats."
-        )
-    audio = decode_audio(
-        data,
-        name=name,
-        max_seconds=max_seconds,
-        max_rate=UPLOAD_MAX_RATE,
-        max_channels=UPLOAD_MAX_CHANNELS,
-        max_decoded_bytes=int(max_seconds * UPLOAD_MAX_RATE * UPLOAD_MAX_CHANNELS * 4),
-    )
-    meta = {"upload": {"name": name, "format": kind, "converted_to": f"{SAMPLE_RATE} Hz mono"}}
+    audio, meta = _decode_upload(data, name, max_seconds)
     store = open_store(home)
     clip = store.add_audio(
         audio, dataset=dataset, label=label, source=source, speaker=speaker, notes=notes, meta=meta
     )
     store.assign_splits(dataset)  # splits are grouped by speaker: a new speaker may start a group
     return store.get(clip.id)
+
+
+def _utterances(audio: Any, split: TakeSplit | None, max_clip_seconds: float, what: str) -> list[Any]:
+    """The utterances of a take, each at most ``max_clip_seconds``; AudioError when there is no speech
+    or one utterance runs on too long (nothing is stored then)."""
+    from wakesmith.config import SAMPLE_RATE
+    from wakesmith.errors import AudioError
+    from wakesmith.runtime.takes import speech_spans
+
+    spans = speech_spans(audio, split)
+    if not spans:
+        raise AudioError(
+            f"No speech was heard in {what}; record closer to the microphone, or store it unsplit "
+            "(background takes are never split)."
+        )
+    for a, b in spans:
+        if (b - a) / SAMPLE_RATE > max_clip_seconds:
+            raise AudioError(
+                f"{what} has {(b - a) / SAMPLE_RATE:.1f} s of speech without a pause (from "
+                f"{a / SAMPLE_RATE:.1f} s); a clip may last {max_clip_seconds:g} s: pause between phrases "
+                "and record it again."
+            )
+    return [(a, b, audio[a:b]) for a, b in spans]
+
+
+def _part(number: int, parts: int, start: int, end: int) -> dict[str, Any]:
+    """Where one utterance lies in its take, for the clip's meta."""
+    from wakesmith.config import SAMPLE_RATE
+
+    return {
+        "part": number,
+        "parts": parts,
+        "start_s": round(start / SAMPLE_RATE, 3),
+        "end_s": round(end / SAMPLE_RATE, 3),
+    }
+
+
+def _check_splittable(label: str) -> None:
+    from wakesmith.data.schema import check_label
+    from wakesmith.errors import AudioError
+
+    check_label(label)
+    if label == "background":
+        raise AudioError("A background take is room noise, not utterances: store it unsplit.")
+
+
+def add_take(
+    data: bytes,
+    *,
+    dataset: str,
+    label: str,
+    speaker: str = "",
+    notes: str = "",
+    name: str = "take",
+    split: TakeSplit | None = None,
+    max_seconds: float = TAKE_MAX_SECONDS,
+    max_clip_seconds: float = UPLOAD_MAX_SECONDS,
+    home: Home | Path | str | None = None,
+) -> list[Any]:
+    """Store a recorded take (WAV, FLAC or OGG bytes, up to ``max_seconds``) as one clip per utterance,
+    cut on the pauses a VAD hears (:mod:`wakesmith.runtime.takes`). Each clip's meta says which part of
+    which take it is. No speech, a background label, or an utterance longer than ``max_clip_seconds``:
+    AudioError, nothing stored. All clips are added in one transaction."""
+    from wakesmith.data.schema import NewClip
+
+    _check_splittable(label)
+    audio, meta = _decode_upload(data, name, max_seconds)
+    parts = _utterances(audio, split, max_clip_seconds, f"the take {name!r}")
+    cut = (split or TakeSplit()).model_dump()
+    store = open_store(home)
+    items = [
+        NewClip(
+            dataset,
+            label,
+            "recording",
+            audio=part,
+            speaker=speaker,
+            notes=notes,
+            meta={**meta, "take": {"name": name, **_part(i, len(parts), a, b), "split": cut}},
+        )
+        for i, (a, b, part) in enumerate(parts, start=1)
+    ]
+    clips = store.add_many(items)
+    store.assign_splits(dataset)  # splits are grouped by speaker: a new speaker may start a group
+    return [store.get(clip_id) for clip_id in dict.fromkeys(clip.id for clip in clips)]
+
+
+def split_clip(
+    clip_id: str,
+    *,
+    split: TakeSplit | None = None,
+    max_clip_seconds: float = UPLOAD_MAX_SECONDS,
+    home: Home | Path | str | None = None,
+) -> list[Any]:
+    """Re-split a stored clip into its utterances (a take uploaded whole, or cut with other settings):
+    the parts are added with the clip's label, speaker, source and notes, then the clip itself is
+    soft-deleted (restorable). One utterance or none: AudioError, nothing changes. A crash between the
+    two steps leaves both the parts and the clip: nothing is lost."""
+    from wakesmith.data.schema import NewClip
+    from wakesmith.errors import AudioError
+
+    store = open_store(home)
+    clip = store.get(clip_id)
+    _check_splittable(clip.label)
+    audio = store.load_audio(clip)
+    parts = _utterances(audio, split, max_clip_seconds, f"clip {clip_id}")
+    if len(parts) < 2:
+        raise AudioError(
+            f"Clip {clip_id} holds one utterance; nothing to split (a shorter min_pause_s cuts at "
+            "shorter pauses)."
+        )
+    cut = (split or TakeSplit()).model_dump()
+    items = [
+        NewClip(
+            clip.dataset,
+            clip.label,
+            clip.source,
+            audio=part,
+            speaker=clip.speaker,
+            text=clip.text,
+            notes=clip.notes,
+            meta={
+                **clip.meta_dict(),
+                "split_from": {"clip": clip_id, **_part(i, len(parts), a, b), "split": cut},
+            },
+        )
+        for i, (a, b, part) in enumerate(parts, start=1)
+    ]
+    clips = store.add_many(items)
+    store.delete(clip_id)
+    store.assign_splits(clip.dataset)
+    return [store.get(c) for c in dict.fromkeys(c.id for c in clips)]
 
 
 def get_clip(clip_id: str, *, home: Home | Path | str | None = None) -> Any:

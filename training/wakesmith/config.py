@@ -145,6 +145,20 @@ class SynthConfig(Section):
     seed: int = 0
 
 
+class TakeSplit(Section):
+    """How a take is cut into utterances (``POST …/takes``, ``POST /recordings/{id}/split``)."""
+
+    vad: Literal["silero", "pymicro"] = "silero"
+    """A gate of :mod:`wakesmith.runtime.vad` (``none`` hears speech everywhere: not for splitting)."""
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+    min_pause_s: float = Field(default=0.35, ge=0.05, le=5.0)
+    """Shorter silences stay inside one utterance."""
+    min_speech_s: float = Field(default=0.25, ge=0.05, le=5.0)
+    """Shorter bursts of speech are dropped."""
+    pad_s: float = Field(default=0.25, ge=0.0, le=2.0)
+    """Audio kept before and after each utterance."""
+
+
 class FeatureConfig(Section):
     """The acoustic front end. ``micro`` is ESPHome's micro_wake_word front end, bit for bit;
     ``speech_embedding`` a frozen pretrained speech embedding (the ``embedding`` extra)."""

@@ -10,6 +10,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 
+from wakesmith import api
+from wakesmith.data.store import ClipStore
 from wakesmith.events import Event
 from wakesmith.home import Home
 from wakesmith.jobs.queue import JobQueue
@@ -78,13 +80,15 @@ class Studio:
     hub: Hub = field(default_factory=Hub)
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     refused: Counter | None = None
+    store: ClipStore | None = None
+    """The home's clip store, held open for every request (:func:`wakesmith.api.keep_store`)."""
 
     @classmethod
     def open(cls, settings: ServerSettings) -> Studio:
         from wakesmith.server.metrics import registry_for
 
         home = settings.resolved_home()
-        studio = cls(settings, home, JobQueue(home), Records(home))
+        studio = cls(settings, home, JobQueue(home), Records(home), store=api.keep_store(home))
         studio.metrics, studio.refused = registry_for(studio)
         return studio
 

@@ -28,6 +28,8 @@ class LimitSettings(_Section):
     """Largest request body; a bigger one is refused before it is read (413)."""
     max_clip_seconds: float = Field(default=30.0, gt=0)
     """Longest uploaded recording, per clip."""
+    max_take_seconds: float = Field(default=120.0, gt=0)
+    """Longest take uploaded to be split into utterances (``POST /api/datasets/{id}/takes``)."""
     request_timeout_s: float = Field(default=60.0, gt=0)
     """A request body must arrive within this long."""
     requests_per_minute: int = Field(default=600, ge=1)

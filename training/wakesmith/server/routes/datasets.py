@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from wakesmith import api
-from wakesmith.config import SynthConfig
+from wakesmith.config import SynthConfig, TakeSplit
 from wakesmith.data.schema import check_dataset
 from wakesmith.errors import DatasetError
 from wakesmith.server.deps import CurrentUser, StudioDep
@@ -77,6 +77,41 @@ async def upload_recording(
     studio.records.audit(user, "upload", clip.id, dataset=dataset_id, label=label)
     studio.dataset_changed(dataset_id, "recording_added", clip_id=clip.id)
     return RecordingPublic.model_validate(clip)
+
+
+@router.post("/{dataset_id}/takes", status_code=HTTP_CREATED)
+async def upload_take(
+    dataset_id: str,
+    studio: StudioDep,
+    user: CurrentUser,
+    audio: Annotated[UploadFile, File(description="WAV, FLAC or OGG; converted to 16 kHz mono.")],
+    label: Annotated[str, Form()],
+    speaker: Annotated[str, Form(max_length=200)] = "",
+    notes: Annotated[str, Form(max_length=2000)] = "",
+    min_pause_s: Annotated[float, Form(ge=0.05, le=5.0)] = TakeSplit().min_pause_s,
+) -> list[RecordingPublic]:
+    """Store a take as one clip per utterance (split on pauses of at least ``min_pause_s`` by a VAD);
+    a take without speech, a background take or an utterance longer than a clip may last: 422, nothing
+    stored."""
+    data = await audio.read(studio.settings.limits.max_body_bytes + 1)
+    limits = studio.settings.limits
+    clips = await run_in_threadpool(
+        api.add_take,
+        data,
+        dataset=dataset_id,
+        label=label,
+        speaker=speaker,
+        notes=notes,
+        name=(audio.filename or "take")[:100],
+        split=TakeSplit(min_pause_s=min_pause_s),
+        max_seconds=limits.max_take_seconds,
+        max_clip_seconds=limits.max_clip_seconds,
+        home=studio.home,
+    )
+    for clip in clips:
+        studio.records.audit(user, "upload_take", clip.id, dataset=dataset_id, label=label, parts=len(clips))
+        studio.dataset_changed(dataset_id, "recording_added", clip_id=clip.id)
+    return [RecordingPublic.model_validate(clip) for clip in clips]
 
 
 @router.post("/{dataset_id}/synthesize", status_code=HTTP_CREATED)

@@ -1,4 +1,5 @@
-"""``/api/recordings``: list a dataset's clips, edit, soft-delete, restore, fetch the audio."""
+"""``/api/recordings``: list a dataset's clips, edit, soft-delete, restore, split into utterances, fetch
+the audio."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from wakesmith import api
+from wakesmith.config import TakeSplit
 from wakesmith.server.deps import ClipId, CurrentUser, StudioDep
 from wakesmith.server.schemas import RecordingPublic, RecordingUpdate
 
 router = APIRouter(prefix="/api/recordings", tags=["recordings"])
+HTTP_CREATED = 201
 
 
 @router.get("")
@@ -62,6 +65,23 @@ def restore_recording(clip_id: ClipId, studio: StudioDep, user: CurrentUser) -> 
     studio.records.audit(user, "restore", clip_id, dataset=clip.dataset)
     studio.dataset_changed(clip.dataset, "restored", clip_id=clip_id)
     return RecordingPublic.model_validate(clip)
+
+
+@router.post("/{clip_id}/split", status_code=HTTP_CREATED)
+def split_recording(
+    clip_id: ClipId, studio: StudioDep, user: CurrentUser, body: TakeSplit | None = None
+) -> list[RecordingPublic]:
+    """Cut a clip into its utterances (body: the split settings, all optional); the clip itself is
+    soft-deleted (restorable). One utterance, none, or a background clip: 422, nothing changes."""
+    parts = api.split_clip(
+        clip_id, split=body, max_clip_seconds=studio.settings.limits.max_clip_seconds, home=studio.home
+    )
+    dataset = parts[0].dataset
+    studio.records.audit(user, "split", clip_id, dataset=dataset, parts=[p.id for p in parts])
+    studio.dataset_changed(dataset, "deleted", clip_id=clip_id)
+    for part in parts:
+        studio.dataset_changed(dataset, "recording_added", clip_id=part.id)
+    return [RecordingPublic.model_validate(p) for p in parts]
 
 
 @router.get("/{clip_id}/audio")

@@ -126,6 +126,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/datasets/{dataset_id}/takes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Take
+         * @description Store a take as one clip per utterance (split on pauses of at least ``min_pause_s`` by a VAD);
+         *     a take without speech, a background take or an utterance longer than a clip may last: 422, nothing
+         *     stored.
+         */
+        post: operations["upload_take_api_datasets__dataset_id__takes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/deploy": {
         parameters: {
             query?: never;
@@ -450,6 +472,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/recordings/{clip_id}/split": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Split Recording
+         * @description Cut a clip into its utterances (body: the split settings, all optional); the clip itself is
+         *     soft-deleted (restorable). One utterance, none, or a background clip: 422, nothing changes.
+         */
+        post: operations["split_recording_api_recordings__clip_id__split_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/retrain": {
         parameters: {
             query?: never;
@@ -539,6 +582,31 @@ export interface components {
             audio: string;
             /** Label */
             label: string;
+            /**
+             * Notes
+             * @default
+             */
+            notes?: string;
+            /**
+             * Speaker
+             * @default
+             */
+            speaker?: string;
+        };
+        /** Body_upload_take_api_datasets__dataset_id__takes_post */
+        Body_upload_take_api_datasets__dataset_id__takes_post: {
+            /**
+             * Audio
+             * @description WAV, FLAC or OGG; converted to 16 kHz mono.
+             */
+            audio: string;
+            /** Label */
+            label: string;
+            /**
+             * Min Pause S
+             * @default 0.35
+             */
+            min_pause_s?: number;
             /**
              * Notes
              * @default
@@ -976,6 +1044,38 @@ export interface components {
             workers?: number;
         };
         /**
+         * TakeSplit
+         * @description How a take is cut into utterances (``POST …/takes``, ``POST /recordings/{id}/split``).
+         */
+        TakeSplit: {
+            /**
+             * Min Pause S
+             * @default 0.35
+             */
+            min_pause_s?: number;
+            /**
+             * Min Speech S
+             * @default 0.25
+             */
+            min_speech_s?: number;
+            /**
+             * Pad S
+             * @default 0.25
+             */
+            pad_s?: number;
+            /**
+             * Threshold
+             * @default 0.5
+             */
+            threshold?: number;
+            /**
+             * Vad
+             * @default silero
+             * @enum {string}
+             */
+            vad?: "silero" | "pymicro";
+        };
+        /**
          * TrainCreate
          * @description ``{dataset_id, kind: sentry|judge, recipe?, overrides: {key: value}, evaluate?, exports?}``.
          */
@@ -1237,6 +1337,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_take_api_datasets__dataset_id__takes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_take_api_datasets__dataset_id__takes_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingPublic"][];
                 };
             };
             /** @description Validation Error */
@@ -1812,6 +1947,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecordingPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    split_recording_api_recordings__clip_id__split_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                clip_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TakeSplit"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingPublic"][];
                 };
             };
             /** @description Validation Error */

@@ -1,5 +1,5 @@
 // The clip table: sortable by order added, label, speaker, length, level, SNR; inline relabel,
-// discard and restore; keyboard labelling on a focused row (see KEYS).
+// discard, restore and split (one clip per utterance); keyboard labelling on a focused row (see KEYS).
 //
 // The list route leaves discarded clips out, so clips discarded in this page stay listed (marked
 // "discarded", with Restore) until the page is left.
@@ -128,7 +128,12 @@ export class ClipTable {
     );
     const action = clip.deleted
       ? h("button", { type: "button", onclick: () => void this.restore(clip) }, "Restore")
-      : h("button", { type: "button", onclick: () => void this.discard(clip) }, "Discard");
+      : [
+          h("button", { type: "button", onclick: () => void this.discard(clip) }, "Discard"),
+          clip.label === "background"
+            ? null
+            : h("button", { type: "button", "aria-label": `Split clip ${clip.id}`, title: "One clip per utterance (the clip itself is discarded, restorable)", onclick: () => void this.splitClip(clip) }, "Split"),
+        ];
     return h(
       "tr",
       { tabindex: 0, "data-clip": clip.id, class: clip.deleted ? "discarded" : "", "aria-describedby": "clip-keys", onkeydown: (e: KeyboardEvent) => this.key(e, clip) },
@@ -192,6 +197,15 @@ export class ClipTable {
       const order = this.rows.find((r) => r.clip.id === clip.id)?.order ?? 0;
       this.discarded.set(clip.id, { clip: gone, order });
       notify(`Clip ${clip.id} discarded.`);
+    });
+  }
+
+  private async splitClip(clip: Recording): Promise<void> {
+    await this.edit(async () => {
+      const parts = await call(api.POST("/api/recordings/{clip_id}/split", { params: { path: { clip_id: clip.id } } }));
+      const order = this.rows.find((r) => r.clip.id === clip.id)?.order ?? 0;
+      this.discarded.set(clip.id, { clip: { ...clip, deleted: true }, order });
+      notify(`Clip ${clip.id} split into ${parts.length} clips: ${parts.map((p) => p.id).join(", ")}.`);
     });
   }
 

@@ -38,6 +38,11 @@ export function renderDataset(app: HTMLElement, id: string): () => void {
     notify(`Added ${clip.label} clip ${clip.id} (${clip.duration_s.toFixed(2)} s).`);
     void refresh();
   };
+  const takeAdded = (parts: Recording[]) => {
+    const label = parts[0]?.label ?? "";
+    notify(parts.length === 1 ? `Added ${label} clip ${parts[0].id} (${parts[0].duration_s.toFixed(2)} s).` : `Added ${parts.length} ${label} clips from the take: ${parts.map((c) => c.id).join(", ")}.`);
+    void refresh();
+  };
   const recorded = (clips: Recording[]) => {
     notify(`Added ${clips.length} satellite clip${clips.length === 1 ? "" : "s"}: ${clips.map((c) => c.id).join(", ")}.`);
     void refresh();
@@ -48,7 +53,7 @@ export function renderDataset(app: HTMLElement, id: string): () => void {
     h("p", {}, h("a", { href: "#/" }, "← All wake words")),
     title,
     h("div", { class: "columns" }, summary, train.element),
-    h("div", { class: "columns" }, recorder(id, added), satelliteRecorder(id, recorded), uploader(id, added)),
+    h("div", { class: "columns" }, recorder(id, takeAdded), satelliteRecorder(id, recorded), uploader(id, added)),
     clips.element,
   );
   void refresh();

@@ -1,8 +1,9 @@
 // Record in the browser: the microphone through WebAudio, a level meter and a clipping warning while
 // recording, the take tagged (positive / negative / background) and encoded as 16 kHz mono WAV here,
-// then uploaded as any other recording.
+// then uploaded: as one clip, or (the default for speech) split by the backend's VAD into one clip per
+// utterance, so "hey katya … hey katya … hey katya" in one take becomes three clips.
 
-import { type Recording, uploadRecording } from "../api/client";
+import { type Recording, uploadRecording, uploadTake } from "../api/client";
 import { h, notify } from "../dom";
 import { CLIP_LEVEL, concat, encodeWav, levels, resample, TARGET_RATE } from "../audio/wav";
 
@@ -12,14 +13,14 @@ const TAGS = [
   ["background", "Background (room noise)"],
 ] as const;
 const FRAME = 4096;
-const MAX_SECONDS = 30; // the backend's default max_clip_seconds
+const MAX_SECONDS = 120; // the backend's default max_take_seconds (an unsplit clip: max_clip_seconds, 30 s)
 
 interface Take {
   samples: Float32Array;
   clipped: boolean;
 }
 
-export function recorder(dataset: string, added: (clip: Recording) => void): HTMLElement {
+export function recorder(dataset: string, added: (clips: Recording[]) => void): HTMLElement {
   let stopCapture: (() => Promise<Take>) | null = null;
   let take: Take | null = null;
   let previewUrl = "";
@@ -33,6 +34,7 @@ export function recorder(dataset: string, added: (clip: Recording) => void): HTM
   const preview = h("audio", { controls: true, "aria-label": "Recorded take", hidden: true });
   const upload = h("button", { type: "button", disabled: true }, "Upload recording");
   const drop = h("button", { type: "button", disabled: true }, "Discard take");
+  const split = h("input", { type: "checkbox", id: "rec-split", checked: true });
   const tags = h(
     "fieldset",
     {},
@@ -41,6 +43,11 @@ export function recorder(dataset: string, added: (clip: Recording) => void): HTM
       h("label", { class: "inline" }, h("input", { type: "radio", name: "rec-tag", value, checked: i === 0 }), text),
     ),
   );
+
+  // Background is room noise, not utterances: it is stored whole.
+  tags.addEventListener("change", () => {
+    split.disabled = (tags.querySelector("input:checked") as HTMLInputElement).value === "background";
+  });
 
   const setTake = (t: Take | null) => {
     take = t;
@@ -84,14 +91,17 @@ export function recorder(dataset: string, added: (clip: Recording) => void): HTM
     const label = (tags.querySelector("input:checked") as HTMLInputElement).value;
     upload.disabled = true;
     try {
-      const clip = await uploadRecording(dataset, encodeWav(take.samples), `recording-${Date.now()}.wav`, {
+      const fields = {
         label,
         speaker: speaker.value.trim(),
         notes: take.clipped ? "recorded in the studio (clipped)" : "recorded in the studio",
-      });
+      };
+      const wav = encodeWav(take.samples);
+      const name = `recording-${Date.now()}.wav`;
+      const clips = split.checked && !split.disabled ? await uploadTake(dataset, wav, name, fields) : [await uploadRecording(dataset, wav, name, fields)];
       setTake(null);
       elapsed.textContent = "";
-      added(clip);
+      added(clips);
     } catch (err) {
       notify((err as Error).message, "error");
       upload.disabled = false;
@@ -104,6 +114,7 @@ export function recorder(dataset: string, added: (clip: Recording) => void): HTM
     { "aria-labelledby": "record-heading", class: "panel" },
     h("h3", { id: "record-heading" }, "Record"),
     tags,
+    h("label", { class: "inline" }, split, "One clip per utterance (split on pauses)"),
     h("label", { for: "rec-speaker" }, "Speaker"),
     speaker,
     h("div", { class: "inline" }, start, stop, elapsed),
