@@ -4,7 +4,7 @@
 // each detection is marked (green: the Judge accepted, red: rejected, grey: waiting or no Judge) and
 // listed in a live region with the Judge's verdict.
 
-import { baseUrl, token } from "../api/client";
+import { api, baseUrl, call, token } from "../api/client";
 import { liveFrame } from "../audio/pcm";
 import { fill, h, notify } from "../dom";
 
@@ -52,6 +52,13 @@ export function renderLive(app: HTMLElement, model: string): () => void {
     { id: "live-judge" },
     h("option", { value: "current" }, "the current judge"),
     h("option", { value: "none" }, "no judge (the sentry alone)"),
+  );
+  // Every judge in the studio can be tried against the sentry, not only the current one.
+  void call(api.GET("/api/models")).then(
+    (models) => {
+      for (const m of models.filter((m) => m.role === "judge" && !m.current)) judgeChoice.append(h("option", { value: m.id }, `judge ${m.id}`));
+    },
+    () => undefined, // the two fixed choices still work
   );
   const start = h("button", { type: "button" }, "Start live test");
   const stop = h("button", { type: "button", disabled: true }, "Stop live test");
