@@ -168,6 +168,8 @@ class VirtualSatellite:
     """Start a take on subscription and after each run (a button pressed) instead of being asked."""
     mute: bool = False
     """Start takes but stream nothing (a dead microphone)."""
+    mute_after: int | None = None
+    """Stream this many takes, then go mute (a microphone that dies mid-session)."""
     api_version: tuple[int, int] = (1, 15)
     """From 1.15 the feature flags come in DeviceCapabilities, before it in DeviceInfo."""
     events: list[int] = field(default_factory=list)
@@ -187,7 +189,7 @@ class VirtualSatellite:
             send(pb.VoiceAssistantRequest(start=True, conversation_id="", flags=0))
 
         async def stream() -> None:
-            if not self.mute:
+            if not self.mute and (self.mute_after is None or self.takes_started <= self.mute_after):
                 for i in range(0, len(self.pcm), FRAME_SAMPLES):
                     if not run.is_set():
                         return

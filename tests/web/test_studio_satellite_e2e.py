@@ -91,6 +91,18 @@ def test_takes_recorded_from_a_satellite_become_clips(page: Any, studio: Studio)
         expect(page.get_by_label(f"Speaker of clip {clip['id']}")).to_have_value("kitchen-satellite")
         row = clips_table(page).get_by_role("row").filter(has=label)
         expect(row.get_by_role("cell").nth(7)).to_have_text("satellite")  # its Source
+    # A microphone that dies after the first take: the page says where the session stopped, and why.
+    with running(VirtualSatellite(_int16(tone(1400, seed=90, seconds=1.5)), mute_after=1)) as port:
+        page.get_by_label("API port").fill(str(port))
+        page.get_by_label("Encryption key (api: encryption: key, if any)").fill("")
+        page.get_by_label("API password (if any)").fill("")
+        record.click()
+        expect(takes.get_by_role("listitem").first).to_contain_text(
+            f"127.0.0.1:{port}: stopped after 1 of 2 takes, added 1 background clip (1.00 s): Take 2 started",
+            timeout=20_000,
+        )
+    expect(notice).to_contain_text("streamed no audio")
+    expect(rows).to_have_count(3)
     screenshot(page, "dataset-satellite")
     assert (
         sorted((c["label"], c["source"], round(c["duration_s"], 2)) for c in clips)

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from wakesmith.runtime.detector import Detection
     from wakesmith.runtime.scorers import Scorer
     from wakesmith.satellite import SatelliteConfig, SatelliteReport, TriggerVerdict
-    from wakesmith.satellite.record import SatelliteTake
+    from wakesmith.satellite.record import SatelliteRecording, SatelliteTake
 
 log = logging.getLogger(__name__)
 
@@ -802,6 +802,56 @@ def model_plot(model: str | Path, name: str, *, home: Home | Path | str | None =
 # ----------------------------------------------------------------------------- a satellite's microphone
 
 
+def check_satellite_request(take: SatelliteTake, dataset: str, label: str, max_seconds: float) -> None:
+    """What is checked before a satellite is asked for anything: the dataset, the label, the take length."""
+    from wakesmith.data.schema import check_dataset, check_label
+    from wakesmith.errors import ConfigError
+
+    check_dataset(dataset)
+    check_label(label)
+    if take.seconds > max_seconds:
+        raise ConfigError(
+            f"A take of {take.seconds:g} s is longer than the {max_seconds:g} s a clip may last; "
+            "record shorter takes."
+        )
+
+
+def store_satellite_take(
+    audio: Any,
+    number: int,
+    recording: SatelliteRecording,
+    take: SatelliteTake,
+    *,
+    dataset: str,
+    label: str,
+    speaker: str = "",
+    notes: str = "",
+    home: Home | Path | str | None = None,
+) -> Any:
+    """Store take ``number`` of a satellite recording as a clip: source ``satellite``, the speaker given
+    or else the device's name, the device and the take's number in the meta; splits re-assigned.
+    Returns the clip (a sound already in the dataset comes back as that sound's clip)."""
+    device = {
+        "name": recording.name,
+        "friendly_name": recording.friendly_name,
+        "mac_address": recording.mac_address,
+        "esphome_version": recording.esphome_version,
+        "host": take.host,
+    }
+    store = open_store(home)
+    clip = store.add_audio(
+        audio,
+        dataset=dataset,
+        label=label,
+        source="satellite",
+        speaker=speaker.strip() or recording.name,
+        notes=notes,
+        meta={"satellite": {**device, "take": number}},
+    )
+    store.assign_splits(dataset)  # splits are grouped by speaker: a new speaker may start a group
+    return store.get(clip.id)
+
+
 def record_satellite_clips(
     take: SatelliteTake,
     *,
@@ -824,38 +874,23 @@ def record_satellite_clips(
     """
     import asyncio
 
-    from wakesmith.data.schema import check_dataset, check_label
-    from wakesmith.errors import ConfigError
-
-    check_dataset(dataset)
-    check_label(label)
-    if take.seconds > max_seconds:
-        raise ConfigError(
-            f"A take of {take.seconds:g} s is longer than the {max_seconds:g} s a clip may last; "
-            "record shorter takes."
-        )
+    check_satellite_request(take, dataset, label, max_seconds)
     from wakesmith.satellite.record import record_from_satellite
 
     recording = asyncio.run(record_from_satellite(take))
-    device = {
-        "name": recording.name,
-        "friendly_name": recording.friendly_name,
-        "mac_address": recording.mac_address,
-        "esphome_version": recording.esphome_version,
-        "host": take.host,
-    }
     store = open_store(home)
     clips = [
-        store.add_audio(
+        store_satellite_take(
             audio,
+            number,
+            recording,
+            take,
             dataset=dataset,
             label=label,
-            source="satellite",
-            speaker=speaker.strip() or recording.name,
+            speaker=speaker,
             notes=notes,
-            meta={"satellite": {**device, "take": number}},
+            home=home,
         )
         for number, audio in enumerate(recording.takes, start=1)
     ]
-    store.assign_splits(dataset)  # splits are grouped by speaker: a new speaker may start a group
     return [store.get(clip_id) for clip_id in dict.fromkeys(clip.id for clip in clips)]

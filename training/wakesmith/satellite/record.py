@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,10 +112,20 @@ class _Take:
         return (pcm.astype(np.float32) / 32768.0).copy()
 
 
-async def record_from_satellite(take: SatelliteTake) -> SatelliteRecording:
+async def record_from_satellite(
+    take: SatelliteTake,
+    *,
+    on_connected: Callable[[SatelliteRecording], None] | None = None,
+    on_waiting: Callable[[int], None] | None = None,
+    on_take: Callable[[int, np.ndarray], None] | None = None,
+) -> SatelliteRecording:
     """Connect to the satellite, check it streams microphone audio over the API, and record
     ``take.takes`` takes of at most ``take.seconds`` each. Every failure is a :class:`SatelliteError`
-    saying what to do; the connection is closed whatever happens."""
+    saying what to do; the connection is closed whatever happens.
+
+    The callbacks report progress as it happens: ``on_connected`` once the device is checked (a failure
+    before it is a connection or device problem), ``on_waiting(n)`` when take ``n`` waits for the device
+    to start, ``on_take(n, audio)`` when it has been recorded (an exception there ends the recording)."""
     where = f"{take.host}:{take.port}"
     client = APIClient(
         take.host, take.port, take.password, noise_psk=take.noise_psk or None, client_info="wakesmith"
@@ -130,6 +141,8 @@ async def record_from_satellite(take: SatelliteTake) -> SatelliteRecording:
         flags = capabilities.voice_assistant.feature_flags
         _check_features(info.name or where, flags)
         recording = SatelliteRecording(info.name, info.friendly_name, info.mac_address, info.esphome_version)
+        if on_connected is not None:
+            on_connected(recording)
         listener = _Listener(client)
         unsubscribe = client.subscribe_voice_assistant(
             handle_start=listener.on_start, handle_stop=listener.on_stop, handle_audio=listener.on_audio
@@ -137,7 +150,11 @@ async def record_from_satellite(take: SatelliteTake) -> SatelliteRecording:
         try:
             ask = bool(flags & VoiceAssistantFeature.START_CONVERSATION)
             for number in range(1, take.takes + 1):
+                if on_waiting is not None:
+                    on_waiting(number)
                 recording.takes.append(await _record_take(client, listener, take, ask=ask, number=number))
+                if on_take is not None:
+                    on_take(number, recording.takes[-1])
         finally:
             with contextlib.suppress(APIConnectionError):
                 unsubscribe()

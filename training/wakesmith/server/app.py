@@ -31,6 +31,7 @@ from wakesmith.server.routes import (
     satellite,
     status,
 )
+from wakesmith.server.satellite_sessions import SessionNotFoundError
 from wakesmith.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def create_app(settings: ServerSettings | None = None, *, token: str | None = No
 
 
 def _status_of(exc: WakesmithError) -> int:
-    if isinstance(exc, JobError | DeployNotFoundError | ArtifactError):
+    if isinstance(exc, JobError | DeployNotFoundError | ArtifactError | SessionNotFoundError):
         return HTTP_CONFLICT if "already" in str(exc) else HTTP_NOT_FOUND
     return HTTP_UNPROCESSABLE
 

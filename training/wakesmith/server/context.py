@@ -17,6 +17,7 @@ from wakesmith.home import Home
 from wakesmith.jobs.queue import JobQueue
 from wakesmith.jobs.specs import dataset_event
 from wakesmith.server.records import Records
+from wakesmith.server.satellite_sessions import SatelliteSessions
 from wakesmith.server.settings import ServerSettings
 
 QUEUE_EVENTS = 512
@@ -81,6 +82,7 @@ class Studio:
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     refused: Counter | None = None
     store: ClipStore | None = None
+    satellite: SatelliteSessions = field(default_factory=SatelliteSessions)
     """The home's clip store, held open for every request (:func:`wakesmith.api.keep_store`)."""
 
     @classmethod

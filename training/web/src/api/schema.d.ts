@@ -96,8 +96,10 @@ export interface paths {
         put?: never;
         /**
          * Record From Satellite
-         * @description Record ``takes`` clips from the satellite and store each (source ``satellite``); a device that
-         *     cannot be reached, refuses the key or password, or streams nothing: 422 saying what to do.
+         * @description Connect to the satellite and start recording ``takes`` clips (source ``satellite``), each stored
+         *     as it arrives; follow it with ``GET /api/satellite-recordings/{id}``. A bad request, or a device
+         *     that cannot be reached, refuses the key or password or has no voice assistant: 422 saying what to
+         *     do, nothing started. A take that fails later ends the session as ``failed`` with the reason.
          */
         post: operations["record_from_satellite_api_datasets__dataset_id__satellite_recordings_post"];
         delete?: never;
@@ -504,6 +506,23 @@ export interface paths {
         put?: never;
         /** Retrain */
         post: operations["retrain_api_retrain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/satellite-recordings/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Satellite Recording */
+        get: operations["satellite_recording_api_satellite_recordings__session_id__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -952,6 +971,38 @@ export interface components {
             takes?: number;
         };
         /**
+         * SatelliteSessionPublic
+         * @description A satellite recording: ``state`` connecting → recording → succeeded | failed; ``waiting_for`` the
+         *     take waiting for the device to start; ``done`` takes recorded; ``clips`` stored so far.
+         */
+        SatelliteSessionPublic: {
+            /** Clips */
+            clips: components["schemas"]["RecordingPublic"][];
+            /** Dataset */
+            dataset: string;
+            /** Device */
+            device: string;
+            /** Done */
+            done: number;
+            /** Error */
+            error: string;
+            /** Host */
+            host: string;
+            /** Id */
+            id: string;
+            /** Label */
+            label: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "connecting" | "recording" | "succeeded" | "failed";
+            /** Takes */
+            takes: number;
+            /** Waiting For */
+            waiting_for: number | null;
+        };
+        /**
          * SynthConfig
          * @description How the synthetic dataset is made from the typed phrase (espeak-ng, SVOX Pico, user Piper voices).
          */
@@ -1296,12 +1347,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RecordingPublic"][];
+                    "application/json": components["schemas"]["SatelliteSessionPublic"];
                 };
             };
             /** @description Validation Error */
@@ -2015,6 +2066,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RetrainQueued"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    satellite_recording_api_satellite_recordings__session_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SatelliteSessionPublic"];
                 };
             };
             /** @description Validation Error */

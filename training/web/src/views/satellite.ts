@@ -1,6 +1,7 @@
 // Record from a satellite: the studio connects to an ESPHome satellite's native API and records takes
 // from its own microphone (POST /api/datasets/{id}/satellite-recordings), each stored as a clip with
-// the chosen label. The request lasts as long as the takes do; the outcome of each request is listed.
+// the chosen label as it arrives. The request answers once the device is checked; the page then follows
+// the session (GET /api/satellite-recordings/{id}), saying which take waits for the device.
 
 import { api, call, type Recording } from "../api/client";
 import { h, notify, seconds as secondsText } from "../dom";
@@ -9,6 +10,7 @@ import { LABELS } from "./clips";
 const DEFAULT_PORT = 6053; // ESPHome's api: component unless its YAML says otherwise
 const MAX_SECONDS = 30; // the route's limit for one take
 const MAX_TAKES = 50;
+const POLL_MS = 400;
 
 export function satelliteRecorder(dataset: string, recorded: (clips: Recording[]) => void): HTMLElement {
   const host = h("input", { id: "sat-host", required: true, maxlength: 253, placeholder: "kitchen-satellite.local", autocomplete: "off" });
@@ -29,7 +31,7 @@ export function satelliteRecorder(dataset: string, recorded: (clips: Recording[]
     progress.prepend(item);
     submit.disabled = true;
     try {
-      const clips = await call(
+      let session = await call(
         api.POST("/api/datasets/{dataset_id}/satellite-recordings", {
           params: { path: { dataset_id: dataset } },
           body: {
@@ -44,9 +46,25 @@ export function satelliteRecorder(dataset: string, recorded: (clips: Recording[]
           },
         }),
       );
+      while (session.state === "connecting" || session.state === "recording") {
+        item.textContent =
+          session.waiting_for !== null
+            ? `${where}: take ${session.waiting_for} of ${count}: start it on ${session.device || "the satellite"} (its button or wake word) and speak`
+            : `${where}: ${session.done} of ${count} takes recorded…`;
+        await new Promise((done) => setTimeout(done, POLL_MS));
+        session = await call(api.GET("/api/satellite-recordings/{session_id}", { params: { path: { session_id: session.id } } }));
+      }
+      const clips = session.clips;
       const lengths = clips.map((c) => secondsText(c.duration_s)).join(", ");
-      item.textContent = `${where}: added ${clips.length} ${label.value} clip${clips.length === 1 ? "" : "s"} (${lengths})`;
-      recorded(clips);
+      const added = `added ${clips.length} ${label.value} clip${clips.length === 1 ? "" : "s"}${clips.length ? ` (${lengths})` : ""}`;
+      if (session.state === "failed") {
+        item.textContent = `${where}: stopped after ${session.done} of ${count} takes, ${added}: ${session.error}`;
+        item.className = "warn";
+      } else {
+        item.textContent = `${where}: ${added}`;
+      }
+      if (clips.length) recorded(clips);
+      if (session.state === "failed") notify(session.error, "error"); // after the clips' notice: the reason stays shown
     } catch (err) {
       item.textContent = `${where}: refused: ${(err as Error).message}`;
       item.className = "warn";
