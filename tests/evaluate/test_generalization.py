@@ -127,6 +127,13 @@ def test_unseen_engine_in_the_training_data_is_refused(tmp_path: Path, engine: s
         api.train(recipe, home=home)
 
 
+PICO_WOBBLE = 0.01
+"""What Pico's audio may differ by between runs (-40 dBFS). Measured while another test run loaded
+both cores: one take of seven differed by 6.4e-4 (21 LSB) at the same length, in 3 of 4 runs; on an
+idle machine 25 runs were identical. The cause is inside py-nanotts; chunking does not change the
+takes beyond that."""
+
+
 def test_pico_speaks_the_unseen_set_beside_tensorflow_and_chunking_never_changes_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -140,5 +147,11 @@ def test_pico_speaks_the_unseen_set_beside_tensorflow_and_chunking_never_changes
     one = heldout.synthesize_held_out("hey katya", engine="pico", positives=4, speech=3, seed=1, workers=1)
     two = heldout.synthesize_held_out("hey katya", engine="pico", positives=4, speech=3, seed=1, workers=2)
     assert len(one.positives) == 4 and len(one.speech) == 3 and one.voices == "pico:en-US, pico:en-GB"
-    for a, b in zip(one.positives + one.speech, two.positives + two.speech, strict=True):
-        assert a.dtype == np.float32 and np.array_equal(a, b)
+    takes = list(zip(one.positives + one.speech, two.positives + two.speech, strict=True))
+    assert all(a.dtype == np.float32 for a, _ in takes)
+    differ = [  # which takes, and how
+        (i, len(a), len(b), float(np.abs(a[: len(b)] - b[: len(a)]).max(initial=0.0)))
+        for i, (a, b) in enumerate(takes)
+        if len(a) != len(b) or not np.allclose(a, b, rtol=0.0, atol=PICO_WOBBLE)
+    ]
+    assert not differ, f"(take, samples with 1 worker, with 2, largest difference): {differ}"

@@ -104,7 +104,8 @@ def speak_in_workers(takes: list[_Take], workers: int = 0) -> list[np.ndarray]:
     has imported TensorFlow (the edge stack), so it never runs in the evaluating process.
 
     Pico's output depends on what the same engine spoke before, so the takes go in fixed chunks of
-    :data:`TAKES_PER_PROCESS`, each in a process of its own: the audio is the same for any ``workers``."""
+    :data:`TAKES_PER_PROCESS`, each in a process of its own: the audio is the same for any ``workers``
+    (up to a wobble inside py-nanotts seen on a loaded machine: 21 LSB in one take of seven)."""
     chunks = [takes[i : i + TAKES_PER_PROCESS] for i in range(0, len(takes), TAKES_PER_PROCESS)]
     if not chunks:
         return []
