@@ -17,6 +17,7 @@ import itertools
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from wakesmith import api
 from wakesmith.errors import WakesmithError
+from wakesmith.home import Home
 from wakesmith.satellite.record import (
     CONNECT_TIMEOUT_S,
     SatelliteError,
@@ -55,7 +57,6 @@ class SatelliteSession:
     takes: int
     user: str
     state: State = "connecting"
-    device: str = ""
     waiting_for: int | None = None
     """The take waiting for the device to start (None: none is)."""
     done: int = 0
@@ -65,6 +66,11 @@ class SatelliteSession:
     recording: SatelliteRecording | None = field(default=None, repr=False)
     connected: threading.Event = field(default_factory=threading.Event, repr=False)
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    @property
+    def device(self) -> str:
+        """The device's name, once it answered ("" before)."""
+        return self.recording.name if self.recording is not None else ""
 
 
 class SatelliteSessions:
@@ -95,8 +101,8 @@ class SatelliteSessions:
         notes: str,
         user: str,
         max_seconds: float,
-        home: Any,
-        stored: Any,
+        home: Home,
+        stored: Callable[[SatelliteSession, Any], None],
     ) -> SatelliteSession:
         """Check the request, connect and check the device (its failures raise here, nothing is kept),
         then record in the background; ``stored(session, clip)`` is called for each stored take."""
@@ -111,7 +117,7 @@ class SatelliteSessions:
         )
 
         def connected(recording: SatelliteRecording) -> None:
-            session.recording, session.device, session.state = recording, recording.name, "recording"
+            session.recording, session.state = recording, "recording"
             session.connected.set()
 
         def waiting(number: int) -> None:
@@ -147,7 +153,7 @@ class SatelliteSessions:
 
         threading.Thread(target=run, name=f"satellite-{session.id}", daemon=True).start()
         session.connected.wait(CONNECT_TIMEOUT_S + CONNECTED_GRACE_S)
-        if session.state == "failed" and not session.device:
+        if session.state == "failed" and session.recording is None:
             raise SatelliteError(session.error)  # the device could not be reached or checked
         with self._lock:
             self._sessions[session.id] = session

@@ -4,7 +4,7 @@ in a session that outlives the request (:mod:`wakesmith.server.satellite_session
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -73,8 +73,8 @@ async def record_from_satellite(
     that cannot be reached, refuses the key or password or has no voice assistant: 422 saying what to
     do, nothing started. A take that fails later ends the session as ``failed`` with the reason."""
 
-    def stored(session: SatelliteSession, clip: object) -> None:
-        clip_id = getattr(clip, "id", "")
+    def stored(session: SatelliteSession, clip: Any) -> None:
+        clip_id = clip.id
         studio.records.audit(
             user, "satellite_recording", clip_id, dataset=dataset_id, label=body.label, host=body.host
         )

@@ -99,44 +99,37 @@ export async function fetchBlob(path: string): Promise<Blob> {
   return response.blob();
 }
 
-/** `POST /api/datasets/{id}/recordings` (multipart: the file, its label, speaker and notes). */
-/** A take stored as one clip per utterance (the backend splits it on pauses with a VAD). */
-export async function uploadTake(
-  dataset: string,
-  file: Blob,
-  filename: string,
-  fields: { label: string; speaker?: string; notes?: string },
-): Promise<Recording[]> {
+type UploadFields = { label: string; speaker?: string; notes?: string };
+
+/** The multipart body both upload routes take: the file, its label, speaker and notes. */
+function uploadForm(file: Blob, filename: string, fields: UploadFields): FormData {
   const form = new FormData();
   form.append("audio", file, filename);
   form.append("label", fields.label);
   form.append("speaker", fields.speaker ?? "");
   form.append("notes", fields.notes ?? "");
+  return form;
+}
+
+/** `POST /api/datasets/{id}/takes`: a take stored as one clip per utterance (the backend splits it on
+ * pauses with a VAD). */
+export async function uploadTake(dataset: string, file: Blob, filename: string, fields: UploadFields): Promise<Recording[]> {
   return call(
     api.POST("/api/datasets/{dataset_id}/takes", {
       params: { path: { dataset_id: dataset } },
-      body: form as unknown as Schemas["Body_upload_take_api_datasets__dataset_id__takes_post"],
+      body: uploadForm(file, filename, fields) as unknown as Schemas["Body_upload_take_api_datasets__dataset_id__takes_post"],
       bodySerializer: (b) => b as unknown as FormData,
     }),
   );
 }
 
-export async function uploadRecording(
-  dataset: string,
-  file: Blob,
-  filename: string,
-  fields: { label: string; speaker?: string; notes?: string },
-): Promise<Recording> {
-  const form = new FormData();
-  form.append("audio", file, filename);
-  form.append("label", fields.label);
-  form.append("speaker", fields.speaker ?? "");
-  form.append("notes", fields.notes ?? "");
+/** `POST /api/datasets/{id}/recordings` (multipart: the file, its label, speaker and notes). */
+export async function uploadRecording(dataset: string, file: Blob, filename: string, fields: UploadFields): Promise<Recording> {
   return call(
     api.POST("/api/datasets/{dataset_id}/recordings", {
       params: { path: { dataset_id: dataset } },
       // openapi-fetch sends FormData as is (the browser sets the multipart boundary)
-      body: form as unknown as Schemas["Body_upload_recording_api_datasets__dataset_id__recordings_post"],
+      body: uploadForm(file, filename, fields) as unknown as Schemas["Body_upload_recording_api_datasets__dataset_id__recordings_post"],
       bodySerializer: (b) => b as unknown as FormData,
     }),
   );
