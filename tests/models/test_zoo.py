@@ -29,6 +29,12 @@ PARAMETER_BOUNDS = {
     "judge_resnet": (100_000, 500_000),
     # A head over a frozen 96-d speech embedding: the pretrained network does the hearing.
     "judge_embedding": (20_000, 300_000),
+    # The classic baseline at width 16 (ResNet-18 at width 64 has 11 M).
+    "resnet18": (300_000, 1_500_000),
+    # micro_speech's tiny_conv: nearly all of it the dense layer over the 74 × 20 × 8 map.
+    "tinyconv": (5_000, 30_000),
+    "mobilenetv3": (100_000, 500_000),
+    "conformer": (100_000, 600_000),
 }
 STREAMING_MODELS = [n for n in list_models() if MODELS.get(n).streaming]
 MIN_SENTRY_RECEPTIVE_FIELD = 120
@@ -37,7 +43,7 @@ MIN_SENTRY_RECEPTIVE_FIELD = 120
 
 def _model(name: str) -> WakeModel:
     torch.manual_seed(0)
-    model = create_model(name, INPUT_DIM)
+    model = create_model(name, INPUT_DIM, window_frames=WINDOW_FRAMES)
     # Non-trivial BatchNorm statistics, so eval mode is not the identity and parity tests mean something.
     with torch.no_grad():
         for m in model.modules():
@@ -186,6 +192,45 @@ def test_bad_values_and_names_are_config_errors() -> None:
         create_model("judge_resnet", 0)
     with pytest.raises(ConfigError, match="stem_stride"):
         create_model("judge_resnet", INPUT_DIM, stem_stride=3)
+
+
+def test_a_fixed_window_model_gets_its_window_from_the_caller_and_refuses_another() -> None:
+    with pytest.raises(ConfigError, match="one window length"):
+        create_model("tinyconv", INPUT_DIM)
+    with pytest.raises(ValueError, match=r"train\.clip_seconds"):
+        ModelConfig(name="tinyconv", params={"window_frames": 10})
+    assert "window_frames" not in model_defaults("tinyconv")
+    model = create_model("tinyconv", INPUT_DIM, window_frames=100).eval()
+    assert model(_features(2, 100)).shape == (2, 1)
+    with pytest.raises(ValueError, match="100-frame windows, got 148"):
+        model(_features(2, WINDOW_FRAMES))
+    # Models with any window length ignore it.
+    assert create_model("resnet18", INPUT_DIM, window_frames=100).eval()(_features(1, 70)).shape == (1, 1)
+
+
+def test_the_edge_mobilenet_uses_no_hard_swish() -> None:
+    """ESPHome's TFLite-Micro build has no HARD_SWISH kernel: ``activation: relu`` avoids it (and the
+    hard-sigmoid gate); the paper's variant has both."""
+    hard = (torch.nn.Hardswish, torch.nn.Hardsigmoid)
+    edge = create_model("mobilenetv3", INPUT_DIM, activation="relu")
+    paper = create_model("mobilenetv3", INPUT_DIM)
+    assert not any(isinstance(m, hard) for m in edge.modules())
+    assert any(isinstance(m, torch.nn.Hardswish) for m in paper.modules())
+    assert edge.num_parameters() == paper.num_parameters()
+    with pytest.raises(ConfigError, match="activation"):
+        create_model("mobilenetv3", INPUT_DIM, activation="gelu")
+
+
+def test_resnet18_is_resnet18_with_a_softmax_head() -> None:
+    model = create_model("resnet18", INPUT_DIM).eval()
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+    assert len(convs) + 1 == 18  # 17 3×3 convolutions and the linear layer (shortcuts are 1×1)
+    x = _features(2, WINDOW_FRAMES)
+    with torch.no_grad():
+        z = model.class_logits(x)
+        assert z.shape == (2, 1, 2)
+        # The zoo's one logit is the softmax's p(wake) in sigmoid form.
+        torch.testing.assert_close(torch.sigmoid(model(x)), torch.softmax(z, -1)[..., 1])
 
 
 def test_params_change_the_architecture() -> None:

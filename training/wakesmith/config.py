@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wakesmith.errors import ConfigError
 from wakesmith.registry import did_you_mean
@@ -210,6 +210,13 @@ class ModelConfig(Section):
     params: dict[str, int | float | bool | str] = Field(default_factory=dict)
     """Keyword arguments of the registered model; unknown ones are refused by ``create_model``."""
 
+    @field_validator("params")
+    @classmethod
+    def _no_window(cls, v: dict[str, int | float | bool | str]) -> dict[str, int | float | bool | str]:
+        if "window_frames" in v:
+            raise ValueError("window_frames is not a model parameter: it follows train.clip_seconds")
+        return v
+
 
 class TrainConfig(Section):
     epochs: int = 20
@@ -348,6 +355,112 @@ class QatConfig(Section):
         return v
 
 
+class LossConfig(Section):
+    """The training objective (``bce`` by default; the others are opt-in).
+
+    ``cross_entropy`` is the classic baseline's softmax cross-entropy over (not-wake, wake): on a
+    model with a two-class head (``resnet18``) it uses both outputs, on a one-logit model ``z`` the
+    classes ``(0, z)``. Over two classes it equals BCE on the logit difference, so with
+    ``label_smoothing`` 0 it trains exactly as ``bce``; smoothing is what it adds.
+    ``triplet_loss`` adds a metric-learning term to BCE: the window model's embeddings
+    (``WakeModel.embed``) of one label pulled together and pushed ``triplet_margin`` from the others
+    (labels: positive, confusable/hard negative, other negative), on batches of P labels × K clips.
+    """
+
+    loss_function: Literal["bce", "cross_entropy", "triplet_loss"] = "bce"
+    label_smoothing: float = 0.0
+    """``cross_entropy`` only: the target puts this much probability mass evenly on both classes."""
+    triplet_margin: float = 0.2
+    """Distance margin between L2-normalized embeddings (0 … 2)."""
+    triplet_mining: Literal["hard", "semi_hard"] = "semi_hard"
+    """Per anchor: the hardest positive and negative (``hard``), or FaceNet's semi-hard negatives
+    (farther than the positive, inside the margin; the hardest negative when there is none)."""
+    triplet_weight: float = 1.0
+    """Weight of the triplet term beside BCE."""
+    triplet_start_epoch: int = 0
+    """Epochs of BCE alone before the triplet term starts (a fine-tuning phase after pre-training)."""
+
+    @field_validator("label_smoothing")
+    @classmethod
+    def _smoothing(cls, v: float) -> float:
+        if not 0.0 <= v < 1.0:
+            raise ValueError("must be in [0, 1)")
+        return v
+
+    @field_validator("triplet_margin", "triplet_weight")
+    @classmethod
+    def _positive_float(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v
+
+    @field_validator("triplet_start_epoch")
+    @classmethod
+    def _epoch(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError("must be 0 or more")
+        return v
+
+
+class AlignConfig(Section):
+    """One pair of layers whose features distillation aligns (by module name, as ``named_modules``)."""
+
+    student: str
+    teacher: str
+    teacher_index: int = 0
+    """Which of ``distillation.teachers`` the layer belongs to."""
+    student_layout: Literal["channels_first", "channels_last"] = "channels_first"
+    """How to read a 3-D output: ``[B, C, T]`` (convolutions) or ``[B, T, C]`` (linear, attention)."""
+    teacher_layout: Literal["channels_first", "channels_last"] = "channels_first"
+
+
+class DistillationConfig(Section):
+    """Knowledge distillation from frozen trained models (off by default).
+
+    The loss becomes ``(1 − alpha) · task loss + alpha · T² · KL`` between the teacher's and the
+    student's softened (temperature ``T``) wake probability for the window — the student's score as a
+    detector reads it (for a streaming model the best step after the phrase, or anywhere for a
+    negative). Each teacher hears the same augmented audio through its own front end and window. With
+    two teachers the soft target mixes them per example, weighted by how confident each is in the
+    true label (``confidence_weighting``). ``align`` adds feature distillation: each named student
+    layer's output, pooled over time (and frequency), goes through a learnable linear projector to
+    the teacher layer's width and is pulled to it (MSE of L2-normalized vectors), weight
+    ``feature_weight``.
+    """
+
+    enabled: bool = False
+    teachers: list[str] = Field(default_factory=list)
+    """Trained models (model ids in the home or artifact folders), one or two."""
+    temperature: float = 2.0
+    alpha: float = 0.5
+    confidence_weighting: bool = True
+    align: list[AlignConfig] = Field(default_factory=list)
+    feature_weight: float = 1.0
+
+    @field_validator("temperature")
+    @classmethod
+    def _temperature(cls, v: float) -> float:
+        if v <= 0:
+            raise ValueError("must be positive")
+        return v
+
+    @field_validator("alpha")
+    @classmethod
+    def _alpha(cls, v: float) -> float:
+        if not 0.0 <= v <= 1.0:
+            raise ValueError("must be in [0, 1]")
+        return v
+
+    @model_validator(mode="after")
+    def _teachers(self) -> DistillationConfig:
+        if self.enabled and not 1 <= len(self.teachers) <= 2:
+            raise ValueError(f"distillation needs one or two teachers (got {len(self.teachers)})")
+        for pair in self.align:
+            if not 0 <= pair.teacher_index < max(1, len(self.teachers)):
+                raise ValueError(f"align: teacher_index {pair.teacher_index} names no teacher")
+        return self
+
+
 class SizeTargetConfig(Section):
     """What the sentry must fit on the microcontroller; None means no limit (the default)."""
 
@@ -377,6 +490,8 @@ class Recipe(Section):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     qat: QatConfig = Field(default_factory=QatConfig)
+    loss: LossConfig = Field(default_factory=LossConfig)
+    distillation: DistillationConfig = Field(default_factory=DistillationConfig)
     size_target: SizeTargetConfig = Field(default_factory=SizeTargetConfig)
 
     @property

@@ -3,7 +3,7 @@
 Each model registers itself where it is defined; importing this package imports every model module.
 """
 
-from wakesmith.models import embedding_head, judge, sentry
+from wakesmith.models import conformer, embedding_head, judge, mobilenet, resnet18, sentry, tinyconv
 from wakesmith.models.base import (
     MODELS,
     ScoringGraph,
@@ -20,11 +20,15 @@ __all__ = [
     "ScoringGraph",
     "StreamingWakeModel",
     "WakeModel",
+    "conformer",
     "create_model",
     "embedding_head",
     "judge",
     "list_models",
+    "mobilenet",
     "model_defaults",
     "register_model",
+    "resnet18",
     "sentry",
+    "tinyconv",
 ]

@@ -27,6 +27,9 @@ class WakeModel(nn.Module):
     """Base class: ``forward(x [B, T, D]) -> logits [B, S]``."""
 
     streaming: ClassVar[bool] = False
+    fixed_window: ClassVar[bool] = False
+    """True for a model built for one window length (``tinyconv``'s dense layer reads every frame):
+    :func:`create_model` passes it ``window_frames``, which is never a recipe parameter."""
 
     def __init__(self, input_dim: int) -> None:
         super().__init__()
@@ -51,6 +54,14 @@ class WakeModel(nn.Module):
     def settle_reset(self, silence: Tensor) -> None:
         """After training: models whose reset state is "silence heard" derive it from the front end's
         silence frame ``silence [D]`` here (``sentry_tcn`` with ``reset: silence``); others do nothing."""
+
+    def embed(self, x: Tensor) -> Tensor:
+        """``[B, E]``: the pooled representation the head classifies (metric learning trains it).
+        Window models have one; a model without raises :class:`ConfigError`."""
+        raise ConfigError(
+            f"{type(self).__name__} has no window embedding; loss.loss_function=triplet_loss needs a "
+            "window model (judge_resnet, resnet18, mobilenetv3, conformer, judge_embedding, tinyconv)."
+        )
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -119,6 +130,10 @@ def register_model(name: str) -> Callable[[type[WakeModel]], type[WakeModel]]:
     return MODELS.register(name)
 
 
+NOT_PARAMETERS = ("self", "input_dim", "window_frames")
+"""Constructor arguments that come from the front end and the window, never from a recipe."""
+
+
 def list_models() -> list[str]:
     """Names of every registered model, sorted."""
     return MODELS.names()
@@ -131,14 +146,17 @@ def model_defaults(name: str) -> dict[str, Any]:
     return {
         key: p.default
         for key, p in params.items()
-        if key not in ("self", "input_dim") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        if key not in ("self", "input_dim", "window_frames")
+        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     }
 
 
-def create_model(name: str, input_dim: int, **params: Any) -> WakeModel:
+def create_model(name: str, input_dim: int, *, window_frames: int | None = None, **params: Any) -> WakeModel:
     """Build the registered model ``name`` for ``input_dim`` features per frame.
 
-    Unknown parameters and values the model rejects raise :class:`ConfigError` naming what is accepted.
+    ``window_frames`` (the training window, or an artifact's) reaches only models built for one window
+    length (:attr:`WakeModel.fixed_window`); they refuse to be built without it. Unknown parameters and
+    values the model rejects raise :class:`ConfigError` naming what is accepted.
     """
     cls = MODELS.get(name)
     accepted = model_defaults(name)
@@ -149,6 +167,10 @@ def create_model(name: str, input_dim: int, **params: Any) -> WakeModel:
             f"Model {name!r} has no parameter {', '.join(map(repr, unknown))}.{hints} "
             f"It accepts: {', '.join(f'{k}={v!r}' for k, v in accepted.items())}."
         )
+    if cls.fixed_window:
+        if window_frames is None:
+            raise ConfigError(f"Model {name!r} is built for one window length: give window_frames.")
+        params = {**params, "window_frames": window_frames}
     try:
         return cls(input_dim, **params)
     except (TypeError, ValueError) as exc:

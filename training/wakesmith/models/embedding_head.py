@@ -43,10 +43,12 @@ class JudgeEmbeddingHead(WakeModel):
         """Frames seen by one position before pooling (the pooled logit sees the whole window)."""
         return 2 * (KERNEL - 1) + 1
 
-    def forward(self, x: Tensor) -> Tensor:
+    def embed(self, x: Tensor) -> Tensor:
         self._check_input(x)
         h = self.norm(x).transpose(1, 2)  # [B, D, T]
         h = F.relu(self.norm1(self.conv1(h)))
         h = F.relu(self.norm2(self.conv2(h)))
-        pooled = torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1)
-        return self.head(self.dropout(pooled))
+        return torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.dropout(self.embed(x)))

@@ -58,8 +58,10 @@ class JudgeResNet(WakeModel):
             field += (KERNEL - 1) * jump  # conv2, at the coarser resolution
         return field
 
-    def forward(self, x: Tensor) -> Tensor:
+    def embed(self, x: Tensor) -> Tensor:
         self._check_input(x)
         h = F.relu(self.stem_norm(self.stem(x.unsqueeze(1))))
-        h = self.blocks(h).mean(dim=(2, 3))
-        return self.head(self.dropout(h))
+        return self.blocks(h).mean(dim=(2, 3))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.dropout(self.embed(x)))

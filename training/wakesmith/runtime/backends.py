@@ -131,7 +131,8 @@ class TorchBackend:
             )
         metadata = ModelMetadata.load(payload["metadata"], source=str(weights))
         spec = metadata.model
-        model = create_model(spec.name, create_frontend(metadata.features).dim, **spec.params)
+        dim = create_frontend(metadata.features).dim
+        model = create_model(spec.name, dim, window_frames=metadata.window_frames, **spec.params)
         model.load_state_dict(payload["state_dict"])
         return cls(model, metadata)
 

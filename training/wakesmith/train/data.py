@@ -22,7 +22,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from wakesmith.audio.pcm import float_to_int16, int16_to_float
 from wakesmith.augment import WaveAugment, spec_augment, split_record
-from wakesmith.config import SAMPLE_RATE, Recipe
+from wakesmith.config import SAMPLE_RATE, FeatureConfig, Recipe
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import DatasetError
 from wakesmith.features import FeatureCache, create_frontend
@@ -90,6 +90,7 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
         backgrounds: Sequence[np.ndarray],
         train: bool,
         cache_dir: Path | None = None,
+        teacher_inputs: Sequence[tuple[FeatureConfig, int]] = (),
     ) -> None:
         self.items = list(items)
         self.recipe = recipe
@@ -98,6 +99,8 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
         self.frontend = create_frontend(recipe.features)
         self.augment = WaveAugment(recipe.augment, backgrounds=backgrounds)
         self.negatives = [i for i, it in enumerate(self.items) if not it.positive and it.kind != "background"]
+        # Distillation: each teacher's front end and window (samples), fed the same augmented audio.
+        self.teacher_inputs = [(create_frontend(f), n) for f, n in teacher_inputs]
         # Validation examples never change (fixed seeds, epoch 0), so their features are cached,
         # keyed by the feature config (FeatureCache) and by everything else that shapes an example.
         self.cache = FeatureCache(cache_dir, recipe.features) if cache_dir is not None and not train else None
@@ -155,8 +158,13 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
 
     def example(self, index: int, epoch: int, draw: int) -> tuple[np.ndarray, bool, float, int]:
         """(features, positive?, weight, end frame of the phrase or -1 for negatives)."""
-        item = self.items[index]
         window, end_sample = self.waveform(index, epoch, draw)
+        return self._example_of(window, end_sample, index, epoch, draw)
+
+    def _example_of(
+        self, window: np.ndarray, end_sample: int, index: int, epoch: int, draw: int
+    ) -> tuple[np.ndarray, bool, float, int]:
+        item = self.items[index]
         feats = self.frontend(window)
         if self.train:
             seed = example_seed(self.recipe.train.seed, epoch, draw)
@@ -167,12 +175,17 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
     def __getitem__(self, key: tuple[int, int, int] | int) -> tuple[torch.Tensor, ...]:
         """(features [T, D], target, loss weight, hard-negative flag, phrase end frame or -1)."""
         index, epoch, draw = key if isinstance(key, tuple) else (key, 0, key)
+        teachers: tuple[torch.Tensor, ...] = ()
         if self.cache is not None:
             item = self.items[index]
             cache_key = f"{item.clip_id}-{self.example_digest}-{draw}"
             stored = self.cache.get(cache_key, lambda: self._packed(index, epoch, draw))
             feats, end = stored[:-1], int(stored[-1, 0])
             positive, weight = item.positive, item.weight
+        elif self.teacher_inputs:
+            window, end_sample = self.waveform(index, epoch, draw)
+            feats, positive, weight, end = self._example_of(window, end_sample, index, epoch, draw)
+            teachers = tuple(self._teacher_features(window))
         else:
             feats, positive, weight, end = self.example(index, epoch, draw)
         return (
@@ -181,7 +194,17 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
             torch.tensor(weight, dtype=torch.float32),
             torch.tensor(self.items[index].kind in HARD_KINDS),
             torch.tensor(end),
+            *teachers,
         )
+
+    def _teacher_features(self, window: np.ndarray) -> list[torch.Tensor]:
+        """Each teacher's features of the last ``teacher window`` of ``window`` (silence-padded in front
+        when the student's window is the shorter): where a positive's phrase has just ended."""
+        out = []
+        for frontend, samples in self.teacher_inputs:
+            tail = window[-samples:] if len(window) >= samples else np.pad(window, (samples - len(window), 0))
+            out.append(torch.from_numpy(np.ascontiguousarray(frontend(tail), dtype=np.float32)))
+        return out
 
     def _packed(self, index: int, epoch: int, draw: int) -> np.ndarray:
         """Features with the end frame appended as one extra row (so one cached array holds both)."""
@@ -193,12 +216,19 @@ class EpochSampler(Sampler[tuple[int, int, int]]):
     """Draws an epoch's examples (balanced between positives and negatives when asked).
 
     Yields ``(clip_index, epoch, draw)`` so workers know the epoch without shared state; Lightning
-    calls :meth:`set_epoch` before each epoch.
+    calls :meth:`set_epoch` before each epoch. With ``loss.loss_function: triplet_loss`` every batch is
+    P labels × K clips instead (:meth:`_pk_picks`), so each anchor has positives and negatives.
     """
 
     def __init__(self, items: Sequence[ClipItem], recipe: Recipe, *, shuffle: bool = True) -> None:
         self.positives = np.array([i for i, it in enumerate(items) if it.positive])
         self.negatives = np.array([i for i, it in enumerate(items) if not it.positive])
+        groups = (
+            self.positives,
+            np.array([i for i, it in enumerate(items) if it.kind in HARD_KINDS]),
+            np.array([i for i, it in enumerate(items) if not it.positive and it.kind not in HARD_KINDS]),
+        )
+        self.label_groups = [g for g in groups if len(g)]
         self.n_items = len(items)
         self.recipe = recipe
         self.shuffle = shuffle
@@ -216,7 +246,9 @@ class EpochSampler(Sampler[tuple[int, int, int]]):
             yield from ((i, 0, i) for i in range(self.n_items))
             return
         rng = np.random.default_rng(example_seed(self.recipe.train.seed, self.epoch, 17))
-        if self.recipe.train.balanced_batches:
+        if self.recipe.loss.loss_function == "triplet_loss":
+            picks = self._pk_picks(rng)
+        elif self.recipe.train.balanced_batches:
             n_pos = round(self.size * self.recipe.train.positive_fraction)
             picks = np.concatenate(
                 [rng.choice(self.positives, n_pos), rng.choice(self.negatives, self.size - n_pos)]
@@ -226,6 +258,21 @@ class EpochSampler(Sampler[tuple[int, int, int]]):
             picks = rng.integers(0, self.n_items, self.size)
         base = self.epoch * self.size
         yield from ((int(i), self.epoch, base + d) for d, i in enumerate(picks))
+
+    def _pk_picks(self, rng: np.random.Generator) -> np.ndarray:
+        """Batch after batch of K clips of each of the P labels (positive; confusable or hard negative;
+        other negative — the labels the data has), K = batch size // P, shuffled within the batch. The
+        remainder of a batch and the epoch's last partial batch are filled by a uniform draw."""
+        batch = self.recipe.train.batch_size
+        k = max(1, batch // len(self.label_groups))
+        picks: list[np.ndarray] = []
+        while sum(len(p) for p in picks) < self.size:
+            chosen = [rng.choice(g, k) for g in self.label_groups]
+            chosen.append(rng.integers(0, self.n_items, max(0, batch - k * len(self.label_groups))))
+            one = np.concatenate(chosen)[:batch]
+            rng.shuffle(one)
+            picks.append(one)
+        return np.concatenate(picks)[: self.size]
 
 
 class EchoedBatches:
@@ -277,11 +324,19 @@ def resolve_workers(requested: int) -> int:
 
 
 class WakeDataModule(L.LightningDataModule):
-    def __init__(self, store: ClipStore, recipe: Recipe, *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        store: ClipStore,
+        recipe: Recipe,
+        *,
+        cache_dir: Path | None = None,
+        teacher_inputs: Sequence[tuple[FeatureConfig, int]] = (),
+    ) -> None:
         super().__init__()
         self.store = store
         self.recipe = recipe
         self.cache_dir = cache_dir
+        self.teacher_inputs = list(teacher_inputs)
         self.train_set: WindowDataset | None = None
         self.val_set: WindowDataset | None = None
 
@@ -291,7 +346,9 @@ class WakeDataModule(L.LightningDataModule):
         train_items = load_items(self.store, self.recipe, "train")
         val_items = load_items(self.store, self.recipe, "val")
         backgrounds = [int16_to_float(it.audio) for it in train_items if it.kind == "background"]
-        self.train_set = WindowDataset(train_items, self.recipe, backgrounds=backgrounds, train=True)
+        self.train_set = WindowDataset(
+            train_items, self.recipe, backgrounds=backgrounds, train=True, teacher_inputs=self.teacher_inputs
+        )
         self.val_set = WindowDataset(
             val_items, self.recipe, backgrounds=backgrounds, train=False, cache_dir=self.cache_dir
         )

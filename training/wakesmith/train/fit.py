@@ -97,8 +97,9 @@ def _step_of(ckpt: Path) -> int:
 def build_model(recipe: Recipe) -> WakeModel:
     from wakesmith.features import create_frontend
 
-    dim = create_frontend(recipe.features).dim
-    return create_model(recipe.model.name, dim, **recipe.model.params)
+    frontend = create_frontend(recipe.features)
+    window = frontend.num_frames(round(recipe.train.clip_seconds * SAMPLE_RATE))
+    return create_model(recipe.model.name, frontend.dim, window_frames=window, **recipe.model.params)
 
 
 def silence_frame(recipe: Recipe) -> torch.Tensor:
@@ -197,6 +198,27 @@ def _load_best(
     return model, best_path, score
 
 
+def _task(
+    model: WakeModel, recipe: Recipe, teachers: list[Any], data: WakeDataModule, steps_per_epoch: int
+) -> WakeWordTask:
+    """The training task: the plain one, or with ``distillation.enabled`` the one wrapping teachers."""
+    val_hours = data.val_hours(include_hard=recipe.train.select_negatives == "all")
+    if not teachers:
+        return WakeWordTask(model, recipe, val_hours=val_hours, steps_per_epoch=steps_per_epoch)
+    from wakesmith.features import create_frontend
+    from wakesmith.train.distill import DistillationTask
+
+    frames = create_frontend(recipe.features).num_frames(round(recipe.train.clip_seconds * SAMPLE_RATE))
+    return DistillationTask(
+        model,
+        recipe,
+        teachers=teachers,
+        val_hours=val_hours,
+        steps_per_epoch=steps_per_epoch,
+        student_frames=frames,
+    )
+
+
 def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitResult:
     """Train ``recipe`` on its dataset's train split, validate on its val split, return the best model."""
     _quiet_lightning()
@@ -204,17 +226,22 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
     lineage = store.lineage_hash(recipe.dataset_name)
     run_dir, ckpt_dir = _prepare_run_dir(recipe, home, lineage)
 
+    teachers = []
+    if recipe.distillation.enabled:
+        from wakesmith.train.distill import load_teachers
+
+        teachers = load_teachers(recipe.distillation.teachers, home)
     # Cached validation features are valid for one dataset state (its backgrounds shape the examples).
-    data = WakeDataModule(store, recipe, cache_dir=home.cache / "features" / lineage[:12])
+    data = WakeDataModule(
+        store,
+        recipe,
+        cache_dir=home.cache / "features" / lineage[:12],
+        teacher_inputs=[(t.input.features, t.input.window_samples) for t in teachers],
+    )
     data.setup("fit")
     steps_per_epoch = len(data.train_dataloader())
     model = build_model(recipe)
-    task = WakeWordTask(
-        model,
-        recipe,
-        val_hours=data.val_hours(include_hard=recipe.train.select_negatives == "all"),
-        steps_per_epoch=steps_per_epoch,
-    )
+    task = _task(model, recipe, teachers, data, steps_per_epoch)
     events = EventCallback(emitter, total_steps=steps_per_epoch * recipe.train.epochs)
     callbacks, best = _callbacks(recipe, ckpt_dir, events)
 

@@ -30,6 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from wakesmith.config import Recipe
+from wakesmith.errors import ConfigError
+from wakesmith.train.losses import triplet_loss, two_class_logits
 
 SELECT_LOSS_WEIGHT = 1e-3
 
@@ -110,17 +112,60 @@ class WakeWordTask(L.LightningModule):
         return mask
 
     def _loss(
-        self, logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, end_frame: torch.Tensor
+        self,
+        logits: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor,
+        end_frame: torch.Tensor,
+        classes: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """Weighted mean over examples of the per-step loss: BCE, or cross-entropy over ``classes``
+        ``[B, S, 2]`` (``loss.loss_function: cross_entropy``)."""
         logits = logits.float()
         pos_mask = self.positive_steps(logits, end_frame).float()
-        pos_bce = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits), reduction="none")
-        pos_loss = (pos_bce * pos_mask).sum(1) / pos_mask.sum(1)
-        neg_loss = F.binary_cross_entropy_with_logits(
-            logits, torch.zeros_like(logits), reduction="none"
-        ).mean(1)
-        per_example = torch.where(target > 0.5, pos_loss, neg_loss)
+        if classes is None:
+            pos_step = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits), reduction="none")
+            neg_step = F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits), reduction="none")
+        else:
+            flat = classes.float().flatten(0, 1)
+            smoothing = self.recipe.loss.label_smoothing
+            ones = torch.ones(len(flat), dtype=torch.long, device=flat.device)
+            pos_step = F.cross_entropy(flat, ones, reduction="none", label_smoothing=smoothing)
+            neg_step = F.cross_entropy(flat, ones * 0, reduction="none", label_smoothing=smoothing)
+            pos_step, neg_step = pos_step.view_as(logits), neg_step.view_as(logits)
+        pos_loss = (pos_step * pos_mask).sum(1) / pos_mask.sum(1)
+        per_example = torch.where(target > 0.5, pos_loss, neg_step.mean(1))
         return (per_example * weight).sum() / weight.sum()
+
+    def outputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Logits ``[B, S]``, and with ``cross_entropy`` the two-class logits ``[B, S, 2]``."""
+        if self.recipe.loss.loss_function == "cross_entropy":
+            return two_class_logits(self.model, x)
+        return self(x), None
+
+    def objective(
+        self,
+        x: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor,
+        hard: torch.Tensor,
+        end_frame: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The training loss of a batch under ``loss.loss_function``, and the model's logits."""
+        cfg = self.recipe.loss
+        logits, classes = self.outputs(x)
+        loss = self._loss(logits, target, weight, end_frame, classes)
+        if cfg.loss_function == "triplet_loss" and self.current_epoch >= cfg.triplet_start_epoch:
+            labels = torch.where(target > 0.5, 1, torch.where(hard, 2, 0))
+            embed = getattr(self.model, "embed", None)
+            if embed is None:
+                raise ConfigError(
+                    f"loss.loss_function=triplet_loss: {type(self.model).__name__} has no embed()."
+                )
+            metric = triplet_loss(embed(x), labels, margin=cfg.triplet_margin, mining=cfg.triplet_mining)
+            self.log("train/triplet", metric, batch_size=len(x))
+            loss = loss + cfg.triplet_weight * metric
+        return loss, logits
 
     def clip_scores(
         self, logits: torch.Tensor, target: torch.Tensor, end_frame: torch.Tensor
@@ -132,15 +177,14 @@ class WakeWordTask(L.LightningModule):
         return torch.where(target > 0.5, after.max(1).values, probs.max(1).values)
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
-        x, target, weight, _, end_frame = batch
-        loss = self._loss(self(x), target, weight, end_frame)
-        self.log("train/loss", loss, prog_bar=True, batch_size=len(x))
+        loss, _ = self.objective(*batch[:5])
+        self.log("train/loss", loss, prog_bar=True, batch_size=len(batch[0]))
         return loss
 
     def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
-        x, target, weight, hard, end_frame = batch
-        logits = self(x)
-        self._val_loss.append(self._loss(logits, target, weight, end_frame).detach() * len(x))
+        x, target, weight, hard, end_frame = batch[:5]
+        logits, classes = self.outputs(x)
+        self._val_loss.append(self._loss(logits, target, weight, end_frame, classes).detach() * len(x))
         scores = self.clip_scores(logits, target, end_frame).detach().cpu()
         self._val_pos.append(scores[target > 0.5])
         self._val_neg.append(scores[target <= 0.5])
