@@ -12,11 +12,12 @@ from wakesmith.features import create_frontend, list_frontends
 
 CHUNKINGS = [1, 7, 160, 333, 1000, "random"]
 COMPUTED = ["logmel", "mfcc", "micro"]
-"""Front ends that work on the default settings (speech_embedding has its own: test_speech_embedding.py)."""
+"""Front ends that work on the default settings (speech_embedding and waveform have their own tests:
+test_speech_embedding.py, tests/models/test_wav2vec2.py)."""
 
 
 def test_registry_lists_the_front_ends() -> None:
-    assert list_frontends() == ["logmel", "mfcc", "micro", "speech_embedding"]
+    assert list_frontends() == ["logmel", "mfcc", "micro", "speech_embedding", "waveform"]
 
 
 def test_unknown_front_end_is_a_config_error_with_a_suggestion() -> None:

@@ -35,6 +35,8 @@ PARAMETER_BOUNDS = {
     "tinyconv": (5_000, 30_000),
     "mobilenetv3": (100_000, 500_000),
     "conformer": (100_000, 600_000),
+    # The tiny random encoder of the defaults (a real Judge names a pretrained checkpoint).
+    "wav2vec2": (10_000, 100_000),
 }
 STREAMING_MODELS = [n for n in list_models() if MODELS.get(n).streaming]
 MIN_SENTRY_RECEPTIVE_FIELD = 120

@@ -1,14 +1,16 @@
 """Distillation end to end on tiny data, with zoo models as teachers.
 
-Two tiny judges are trained once (``judge_resnet``, and ``tinyconv`` — a fixed-window model whose
-window must survive the round trip through the artifact), then distilled into the tiny sentry: one
-teacher, two teachers with feature alignment, and "off" (the plain run's weights exactly).
+Four tiny judges are trained once — ``judge_resnet``; ``tinyconv`` with cross-entropy (a fixed-window
+model whose window must survive the round trip through the artifact); ``wav2vec2`` on raw audio and
+``conformer``, the dual teacher — then distilled into the tiny sentry: one teacher, two teachers with
+feature alignment, and "off" (the plain run's weights exactly).
 """
 
 from __future__ import annotations
 
 import csv
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,20 +38,44 @@ SETTLED = "reset_state_"
 """The tiny sentry's reset offsets, set after training (not trained weights)."""
 
 
+WAV2VEC2 = [
+    "model.name=wav2vec2",
+    "model.params={}",
+    "features.name=waveform",
+    "features.window_ms=20",
+    "features.hop_ms=20",
+    "features.agc_dbfs=null",
+    "features.cmvn=false",
+    "augment.specaugment=false",
+]
+
+
+@dataclass
+class Teachers:
+    home: Home
+    resnet: Artifact
+    tinyconv: Artifact
+    wav2vec2: Artifact
+    conformer: Artifact
+
+
 @pytest.fixture(scope="module")
-def teacher_home(
-    tiny_home: Home, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Home, Artifact, Artifact]:
+def teachers(tiny_home: Home, tmp_path_factory: pytest.TempPathFactory) -> Teachers:
+    pytest.importorskip("transformers")
     target = tmp_path_factory.mktemp("distil") / "home"
     shutil.copytree(tiny_home.root, target, ignore=shutil.ignore_patterns("runs", "models", "streams"))
     home = Home.resolve(target).ensure()
-    resnet = api.train("judge", overrides=JUDGE, home=home).artifact
-    tiny = api.train(
-        "judge",
-        overrides=[*JUDGE, "model.name=tinyconv", "model.params={}", "loss.loss_function=cross_entropy"],
-        home=home,
-    ).artifact
-    return home, resnet, tiny
+
+    def judge(*overrides: str) -> Artifact:
+        return api.train("judge", overrides=[*JUDGE, *overrides], home=home).artifact
+
+    return Teachers(
+        home,
+        resnet=judge(),
+        tinyconv=judge("model.name=tinyconv", "model.params={}", "loss.loss_function=cross_entropy"),
+        wav2vec2=judge(*WAV2VEC2),
+        conformer=judge("model.name=conformer", "model.params={}"),
+    )
 
 
 def _weights(artifact: Artifact) -> dict[str, torch.Tensor]:
@@ -63,22 +89,22 @@ def _logged(run_dir: Path, key: str) -> list[float]:
         return [float(row[key]) for row in csv.DictReader(f) if row.get(key)]
 
 
-def test_zoo_judges_are_served_from_their_files(teacher_home: tuple[Home, Artifact, Artifact]) -> None:
-    home, resnet, tiny = teacher_home
+def test_zoo_judges_are_served_from_their_files(teachers: Teachers) -> None:
+    tiny = teachers.tinyconv
     assert tiny.metadata.model.name == "tinyconv" and tiny.metadata.window_frames == 148
     assert "window_frames" not in tiny.metadata.model.params  # it follows the window, not the recipe
-    store = api.open_store(home)
+    store = api.open_store(teachers.home)
     clip = store.load_audio(store.clips("hey_katya", split="test", label="positive")[0])
     audio = np.concatenate([np.zeros(8000, np.float32), clip, np.zeros(8000, np.float32)])
-    for artifact in (resnet, tiny):
+    w2v = teachers.wav2vec2.metadata
+    assert (w2v.features.name, w2v.window_frames) == ("waveform", 75)  # 1.5 s of 20 ms frames of samples
+    for artifact in (teachers.resnet, tiny, teachers.wav2vec2, teachers.conformer):
         verdict = JudgeModel(ModelSettings(path=artifact.onnx_path)).verify(audio)
         assert 0.0 < verdict.confidence < 1.0
 
 
-def test_one_teacher_changes_training_and_off_is_the_plain_run(
-    teacher_home: tuple[Home, Artifact, Artifact],
-) -> None:
-    home, resnet, _ = teacher_home
+def test_one_teacher_changes_training_and_off_is_the_plain_run(teachers: Teachers) -> None:
+    home, resnet = teachers.home, teachers.resnet
     plain = api.train("tiny", overrides=STUDENT, home=home)
     off = api.train("tiny", overrides=[*STUDENT, f"distillation.teachers=[{resnet.model_id}]"], home=home)
     distilled = api.train(
@@ -95,38 +121,41 @@ def test_one_teacher_changes_training_and_off_is_the_plain_run(
     assert not _logged(plain.run_dir, "train/kd")
 
 
-def test_two_teachers_with_feature_alignment(teacher_home: tuple[Home, Artifact, Artifact]) -> None:
-    home, resnet, tiny = teacher_home
+def test_two_teachers_with_feature_alignment(teachers: Teachers) -> None:
+    """wav2vec2 + conformer, each with a layer aligned to a student block ([B, T, C] outputs)."""
+    w2v, conformer = teachers.wav2vec2, teachers.conformer
     align = (
-        "distillation.align=[{student: blocks.1, teacher: blocks.2},"
-        " {student: blocks.0.pointwise, teacher: conv, teacher_index: 1}]"
+        "distillation.align=["
+        "{student: blocks.1, teacher: encoder.encoder.layers.1, teacher_layout: channels_last},"
+        " {student: blocks.0.pointwise, teacher: blocks.0, teacher_index: 1, teacher_layout: channels_last}]"
     )
     summary = api.train(
         "tiny",
         overrides=[
             *STUDENT,
             "distillation.enabled=true",
-            f"distillation.teachers=[{resnet.model_id}, {tiny.model_id}]",
+            f"distillation.teachers=[{w2v.model_id}, {conformer.model_id}]",
             align,
         ],
-        home=home,
+        home=teachers.home,
     )
     ckpt = torch.load(summary.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     projectors = {k: tuple(v.shape) for k, v in ckpt["state_dict"].items() if k.startswith("alignment.")}
-    # sentry blocks: 16 channels; judge_resnet's third block at stem_stride 2: 128; tinyconv's conv: 8.
+    # sentry blocks: 16 channels; the tiny wav2vec2's hidden states: 32; the conformer's: 64.
     assert projectors == {
-        "alignment.projectors.0.weight": (128, 16),
-        "alignment.projectors.0.bias": (128,),
-        "alignment.projectors.1.weight": (8, 16),
-        "alignment.projectors.1.bias": (8,),
+        "alignment.projectors.0.weight": (32, 16),
+        "alignment.projectors.0.bias": (32,),
+        "alignment.projectors.1.weight": (64, 16),
+        "alignment.projectors.1.bias": (64,),
     }
     assert not any(k.startswith("alignment") for k in _weights(summary.artifact))
     align_loss = _logged(summary.run_dir, "train/align")
     assert align_loss and all(v > 0 for v in align_loss)
+    assert _logged(summary.run_dir, "train/kd")
 
 
-def test_teachers_are_checked_before_training(teacher_home: tuple[Home, Artifact, Artifact]) -> None:
-    home, resnet, _ = teacher_home
+def test_teachers_are_checked_before_training(teachers: Teachers) -> None:
+    home, resnet = teachers.home, teachers.resnet
     on = [*STUDENT, "distillation.enabled=true"]
     with pytest.raises(ConfigError, match="one or two teachers"):
         api.train("tiny", overrides=on, home=home)

@@ -161,9 +161,10 @@ class TakeSplit(Section):
 
 class FeatureConfig(Section):
     """The acoustic front end. ``micro`` is ESPHome's micro_wake_word front end, bit for bit;
-    ``speech_embedding`` a frozen pretrained speech embedding (the ``embedding`` extra)."""
+    ``speech_embedding`` a frozen pretrained speech embedding (the ``embedding`` extra); ``waveform``
+    the samples themselves, in frames of ``hop_ms`` (for ``wav2vec2``)."""
 
-    name: Literal["micro", "logmel", "mfcc", "speech_embedding"] = "micro"
+    name: Literal["micro", "logmel", "mfcc", "speech_embedding", "waveform"] = "micro"
     n_mels: int = 40
     n_mfcc: int = 20
     window_ms: float = 30.0

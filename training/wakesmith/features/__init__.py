@@ -1,5 +1,6 @@
 """Acoustic front ends: ``micro`` (ESPHome's, bit for bit), ``logmel`` and ``mfcc`` (numpy only), and
-``speech_embedding`` (a frozen pretrained network on onnxruntime, from the ``embedding`` extra).
+``speech_embedding`` (a frozen pretrained network on onnxruntime, from the ``embedding`` extra), and
+``waveform`` (the samples themselves, in frames, for models that hear raw audio).
 
 >>> from wakesmith.config import FeatureConfig
 >>> frontend = create_frontend(FeatureConfig(name="logmel"))
@@ -13,7 +14,7 @@ the training stack.
 
 from __future__ import annotations
 
-from wakesmith.features import embedding, mel, mfcc, micro
+from wakesmith.features import embedding, mel, mfcc, micro, waveform
 from wakesmith.features.base import (
     FRONTENDS,
     Frontend,
@@ -50,4 +51,5 @@ __all__ = [
     "mel_filterbank",
     "mfcc",
     "micro",
+    "waveform",
 ]

@@ -3,7 +3,7 @@
 Each model registers itself where it is defined; importing this package imports every model module.
 """
 
-from wakesmith.models import conformer, embedding_head, judge, mobilenet, resnet18, sentry, tinyconv
+from wakesmith.models import conformer, embedding_head, judge, mobilenet, resnet18, sentry, tinyconv, wav2vec2
 from wakesmith.models.base import (
     MODELS,
     ScoringGraph,
@@ -31,4 +31,5 @@ __all__ = [
     "resnet18",
     "sentry",
     "tinyconv",
+    "wav2vec2",
 ]
