@@ -77,7 +77,7 @@ def _threads() -> dict[str, str]:
 @nox.session(python="3.11")
 def training(session: nox.Session) -> None:
     """The training stack with the edge exporters (TensorFlow, TFLite, TFLite-Micro) and the Judge."""
-    session.install("-e", ".[train,voices,dev,judge,edge,server,embedding,teacher]", env=CONSTRAINTS)
+    session.install("-e", ".[train,voices,dev,judge,edge,server,embedding,teacher,tune]", env=CONSTRAINTS)
     session.run("mypy")
     session.run("python", "tests/ha/prepare.py", str(JUDGE_FIXTURE), env=_threads())
     env = {**_threads(), "WAKESMITH_JUDGE_FIXTURE": str(JUDGE_FIXTURE)}

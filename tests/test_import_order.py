@@ -3,14 +3,15 @@
 The order (``docs``: architecture), left to right::
 
     core → audio → data → synth → features/augment → models → train → evaluate → quantize → export
-         → runtime;   wings on top: quickstart, judge, satellite, mine → api → cli
+         → runtime;   wings on top: quickstart, judge, satellite, mine, tune → api → cli
 
 The rule, checked on every import in the package (module level, inside functions and under
 ``TYPE_CHECKING``):
 
 1. no module imports a stage to its right; ``features`` and ``augment`` share a rank, as do the
-   ``quickstart``, ``judge`` and ``mine`` wings (``mine`` closes the loop: it scores a model as
-   evaluation does and adds its false accepts to the data);
+   ``quickstart``, ``judge``, ``mine`` and ``tune`` wings (``mine`` closes the loop: it scores a model as
+   evaluation does and adds its false accepts to the data; ``tune`` searches recipes, trained through
+   a function the facade hands it);
 2. except the **runtime**: it sits at the end of the data flow (it runs the exported files) but is a
    library the measuring stages use (evaluation scores models through it, exporters write the graph
    interface it reads). It imports only core, ``audio``, ``features`` and ``models`` (the torch backend,
@@ -49,6 +50,7 @@ RANKS = {
     "judge": 11,
     "satellite": 11,
     "mine": 11,
+    "tune": 11,
     "api": 12,
     "jobs": 13,
     "server": 13,

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from wakesmith.runtime.scorers import Scorer
     from wakesmith.satellite import SatelliteConfig, SatelliteReport, TriggerVerdict
     from wakesmith.satellite.record import SatelliteRecording, SatelliteTake
+    from wakesmith.tune import TuneConfig, TuneSummary
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +349,32 @@ def mine(
         "mining settings",
     )
     return mine_hard_negatives(resolve_artifact(model, h), open_store(h), h, cfg, _emitter(emitter))
+
+
+def tune(
+    cfg: TuneConfig,
+    *,
+    resume: bool = False,
+    home: Home | Path | str | None = None,
+    emitter: Emitter | None = None,
+) -> TuneSummary:
+    """Multi-objective hyperparameter search (Optuna NSGA-II): each trial trains the recipe with the
+    trial's values (:func:`train`) and is scored by validation recall at the FA/h budget (up) and
+    parameters (down).
+    ``resume`` continues the study ``cfg.study`` until it holds ``cfg.trials`` completed trials; the
+    trial table ``<home>/tune/<study>/trials.csv`` is editable (rows without a trial number are run
+    next). See :mod:`wakesmith.tune`."""
+    from wakesmith.tune import TrialOutcome, recall_of, run_study
+
+    h = _home(home)
+    em = _emitter(emitter)
+
+    def train_trial(overrides: list[str]) -> TrialOutcome:
+        summary = train(cfg.recipe, overrides=overrides, home=h, emitter=em)
+        recall = recall_of(summary.history, summary.best_score)
+        return TrialOutcome(recall, int(summary.metadata.parameters or 0), summary.artifact.model_id)
+
+    return run_study(cfg, h, train_trial, em, resume=resume)
 
 
 def export(

@@ -126,6 +126,52 @@ def train(
 
 
 @app.command()
+def tune(
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A field to search: KEY=float:LOW:HIGH[:log], KEY=int:LOW:HIGH[:log] or KEY=choice:A,B "
+            "(e.g. train.lr=float:1e-4:1e-2:log). Repeat for more."
+        ),
+    ] = None,
+    recipe: Annotated[str, typer.Option(help="Recipe YAML path or preset name.")] = "sentry",
+    sets: SetOpt = None,
+    trials: Annotated[int, typer.Option(help="Completed trials the study should hold.")] = 10,
+    study: Annotated[str, typer.Option(help="Study name (its folder: <home>/tune/<study>).")] = "tune",
+    storage: Annotated[
+        str | None, typer.Option(help="RDB URL shared by many workers (default: SQLite in the study folder).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the study (and run rows added to its table).")
+    ] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Search recipe fields with Optuna NSGA-II: validation recall at the FA/h budget vs parameters."""
+    from wakesmith.cli.tables import tune_table
+    from wakesmith.config import validate
+    from wakesmith.tune import SearchParam, TuneConfig
+
+    space = [SearchParam.parse(p).model_dump() for p in (param or [])]
+    cfg = validate(
+        TuneConfig,
+        {
+            "recipe": recipe,
+            "overrides": sets or [],
+            "space": space,
+            "trials": trials,
+            "study": study,
+            "storage": storage,
+        },
+        "tuning settings",
+    )
+    summary = _run(lambda em: api.tune(cfg, resume=resume, home=home, emitter=em), verbose=True)
+    console.print(tune_table(summary))
+    console.print(f"table: {summary.table}", soft_wrap=True, highlight=False)
+    if summary.plot is not None:
+        console.print(f"Pareto front: {summary.plot}", soft_wrap=True, highlight=False)
+
+
+@app.command()
 def evaluate(
     model: Annotated[
         str, typer.Argument(help="Model folder, model id, sentry/judge (the current one), or cascade.")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from wakesmith.export.formats import ExportFormat
     from wakesmith.mine import MineReport
     from wakesmith.quickstart import QuickstartSummary
+    from wakesmith.tune import TuneSummary
 
 
 def quickstart_table(summary: QuickstartSummary) -> Table:
@@ -131,4 +132,20 @@ def mine_table(report: MineReport) -> Table:
     ]
     for name, value in rows:
         table.add_row(name, value)
+    return table
+
+
+def tune_table(summary: TuneSummary) -> Table:
+    """Every trial of the study: its values, objectives and model; the Pareto front marked."""
+    table = Table(title=f"study {summary.study}: recall at the FA/h budget vs parameters (* Pareto front)")
+    keys = [k for k in (summary.rows[0] if summary.rows else {}) if k not in ("trial", "state", "error")]
+    for column in ("trial", "state", *keys):
+        table.add_column(column, justify="right" if column != "state" else "left")
+    for row in summary.rows:
+        mark = "*" if row["trial"] in summary.pareto else ""
+        cells = [f"{row['trial']}{mark}", str(row["state"])]
+        for key in keys:
+            value = row[key]
+            cells.append(f"{value:.4g}" if isinstance(value, float) else str(value))
+        table.add_row(*cells)
     return table
