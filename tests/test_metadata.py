@@ -101,8 +101,19 @@ def test_version_2_metadata_gains_gain_normalization_switched_off() -> None:
     data = json.loads(_meta().to_json())
     del data["features"]["agc_dbfs"]
     data["schema_version"] = 2
+    del data["language"]
     meta = ModelMetadata.load(data)
-    assert meta.schema_version == SCHEMA_VERSION == 3
+    assert meta.schema_version == SCHEMA_VERSION == 4
     assert meta.features.agc_dbfs is None and meta.features.window_ms == 25.0
     with pytest.raises(ArtifactError, match="agc_dbfs"):
         ModelMetadata.load({**data, "schema_version": 3})  # at version 3 the key must be there
+
+
+def test_version_3_metadata_was_english() -> None:
+    """Schema 4 added ``language``; every earlier model was trained on English."""
+    data = json.loads(_meta().to_json())
+    del data["language"]
+    data["schema_version"] = 3
+    assert ModelMetadata.load(data).language == "en"
+    with pytest.raises(ArtifactError, match="language"):
+        ModelMetadata.load({**data, "schema_version": 4})

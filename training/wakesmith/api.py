@@ -490,7 +490,7 @@ def quickstart(
     summary = QuickstartSummary(phrase, dataset, h.root, time.perf_counter() - t0)
     trained_paths: list[Path] = []
     for name in [sentry] if skip_judge else [sentry, judge]:
-        recipe = load_recipe(name, overrides or [], phrase=phrase)
+        recipe = load_recipe(name, overrides or [], phrase=phrase, language=synth_cfg.language)
         t1 = time.perf_counter()
         trained = train(recipe, home=h, emitter=em)
         t2 = time.perf_counter()

@@ -33,10 +33,30 @@ class Section(BaseModel):
 Range = tuple[float, float]
 
 
+LANGUAGES: dict[str, tuple[list[str], Path]] = {
+    # language: (espeak-ng voices, the word list confusables and random speech are drawn from)
+    "de": (["de"], Path("/usr/share/dict/ngerman")),
+    "fr": (["fr", "fr-be", "fr-ch"], Path("/usr/share/dict/french")),
+}
+"""Languages beyond English (its defaults are the fields' own): Debian's ``wngerman`` and ``wfrench``
+packages hold the word lists. ``synth.language`` fills ``voices`` and ``lexicon`` from here unless
+they are given; the other voice families (Piper's bundled voice, SVOX Pico, Kokoro) speak English."""
+SUPPORTED_LANGUAGES = ("en", *LANGUAGES)
+
+
+def check_language(code: str) -> str:
+    if code not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"language {code!r} is not supported; pick one of {', '.join(SUPPORTED_LANGUAGES)}")
+    return code
+
+
 class SynthConfig(Section):
     """How the synthetic dataset is made from the typed phrase (espeak-ng, SVOX Pico, user Piper voices)."""
 
     phrase: str = "hey katya"
+    language: str = "en"
+    """The phrase's language (``en``, ``de``, ``fr``): espeak-ng's voices and the word list for it, and
+    negative speech in it. Outside English only espeak-ng speaks (``piper_bundled`` defaults to off)."""
     voices: list[str] = Field(
         default_factory=lambda: [
             "en-us",
@@ -143,6 +163,41 @@ class SynthConfig(Section):
     workers: int = 0
     """Parallel processes; 0 means one per CPU core."""
     seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _language_defaults(cls, data: Any) -> Any:
+        """Another language brings its own voices and word list, unless they are given; a config
+        serialized after this keeps them, so it reloads the same."""
+        if not isinstance(data, dict) or data.get("language", "en") == "en":
+            return data
+        language = data["language"]
+        if language not in LANGUAGES:
+            raise ValueError(
+                f"language {language!r} is not supported; pick one of {', '.join(SUPPORTED_LANGUAGES)}"
+            )
+        voices, words = LANGUAGES[language]
+        return {"voices": voices, "lexicon": words, "piper_bundled": False, **data}
+
+    @model_validator(mode="after")
+    def _english_only_engines(self) -> SynthConfig:
+        if self.language == "en":
+            return self
+        english = [
+            name
+            for name, on in (
+                ("piper_bundled", self.piper_bundled),
+                ("pico_voices", bool(self.pico_voices)),
+                ("kokoro_positives/kokoro_negatives", bool(self.kokoro_positives or self.kokoro_negatives)),
+            )
+            if on
+        ]
+        if english:
+            raise ValueError(
+                f"language {self.language!r}: {', '.join(english)} speak English only; turn them off "
+                "(espeak-ng speaks the language)"
+            )
+        return self
 
 
 class TakeSplit(Section):
@@ -481,6 +536,10 @@ class Recipe(Section):
     name: str = "sentry"
     role: Literal["sentry", "judge"] = "sentry"
     phrase: str = "hey katya"
+    language: str = "en"
+    """The phrase's language (the dataset's ``synth.language``): the ESPHome manifest's
+    ``trained_languages``. Outside English the evaluation has no unseen engine (SVOX Pico and the Piper
+    voice speak English), so ``eval.unseen_engine`` defaults to ``none``."""
     dataset: str | None = None
     """Dataset name in the store; defaults to the phrase's slug."""
     features: FeatureConfig = Field(default_factory=FeatureConfig)
@@ -494,6 +553,19 @@ class Recipe(Section):
     loss: LossConfig = Field(default_factory=LossConfig)
     distillation: DistillationConfig = Field(default_factory=DistillationConfig)
     size_target: SizeTargetConfig = Field(default_factory=SizeTargetConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _language_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("language", "en") == "en":
+            return data
+        check_language(data["language"])
+        evaluation = data.get("eval")
+        if isinstance(evaluation, dict) and "unseen_engine" not in evaluation:
+            data = {**data, "eval": {**evaluation, "unseen_engine": "none"}}
+        elif evaluation is None:
+            data = {**data, "eval": {"unseen_engine": "none"}}
+        return data
 
     @property
     def dataset_name(self) -> str:

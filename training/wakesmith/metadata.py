@@ -31,7 +31,7 @@ from wakesmith import __version__
 from wakesmith.config import SAMPLE_RATE, DetectorConfig, FeatureConfig, ModelConfig
 from wakesmith.errors import ArtifactError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 ONNX_METADATA_KEY = "wakesmith"
 """Key of the metadata JSON in an ONNX file's ``metadata_props``."""
 TFLITE_METADATA_NAME = "wakesmith"
@@ -68,6 +68,8 @@ class ModelMetadata(_Strict):
     model_id: str
     role: Literal["sentry", "judge"]
     phrase: str
+    language: str = "en"
+    """The phrase's language (the ESPHome manifest's ``trained_languages``)."""
     labels: list[str] = Field(default_factory=lambda: ["not_wake_word", "wake_word"])
     audio: AudioSpec = Field(default_factory=AudioSpec)
     features: FeatureConfig
@@ -231,7 +233,12 @@ def _from_v2(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1, 2: _from_v2}
+def _from_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 → 4: models before ``language`` were all trained on English."""
+    return {"language": "en", **data, "schema_version": 4}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_v1, 2: _from_v2, 3: _from_v3}
 """``version → function`` turning metadata of that version into the next one."""
 
 

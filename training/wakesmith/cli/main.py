@@ -66,13 +66,17 @@ def quickstart(
         list[str] | None, typer.Option("--synth", help="Override synthesis: --synth positives=500")
     ] = None,
     skip_judge: Annotated[bool, typer.Option(help="Train only the sentry.")] = False,
+    language: Annotated[
+        str, typer.Option(help="The phrase's language: en, de (German) or fr (French).")
+    ] = "en",
     home: HomeOpt = None,
 ) -> None:
     """Synthesize data, train sentry + judge, evaluate, calibrate and export: the whole job."""
+    synth_sets = [*(synth_set or []), *([f"language={language}"] if language != "en" else [])]
     summary = _run(
         lambda em: api.quickstart(
             phrase,
-            synth=_synth_config(phrase, synth_set) if synth_set else None,
+            synth=_synth_config(phrase, synth_sets) if synth_sets else None,
             overrides=sets,
             skip_judge=skip_judge,
             home=home,

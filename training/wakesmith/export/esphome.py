@@ -109,15 +109,16 @@ def manifest(
     *,
     author: str,
     website: str | None,
-    languages: Sequence[str],
+    languages: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """A micro_wake_word manifest v2 (only the keys ESPHome's schema accepts)."""
+    """A micro_wake_word manifest v2 (only the keys ESPHome's schema accepts); ``trained_languages``
+    defaults to the model's language."""
     doc: dict[str, Any] = {
         "type": "micro",
         "wake_word": metadata.phrase.title(),
         "author": author,
         "model": model_file,
-        "trained_languages": list(languages),
+        "trained_languages": list(languages or [metadata.language]),
         "version": MANIFEST_VERSION,
         "micro": {
             "probability_cutoff": cutoff,
@@ -238,7 +239,7 @@ def export_esphome(
     calibration: CalibrationAudio | None = None,
     author: str = DEFAULT_AUTHOR,
     website: str | None = None,
-    languages: Sequence[str] = ("en",),
+    languages: Sequence[str] | None = None,
     sliding_window_size: int | None = None,
     max_flash_kb: float | None = None,
     max_arena_kb: float | None = None,

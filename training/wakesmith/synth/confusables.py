@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,8 @@ import numpy as np
 
 from wakesmith.errors import ConfigError
 from wakesmith.synth.espeak import phoneme_words
-from wakesmith.synth.lexicon import DICT_WORDS, Lexicon, load_lexicon
+from wakesmith.synth.languages import speech_language
+from wakesmith.synth.lexicon import DICT_WORDS, WORD, Lexicon, load_lexicon
 from wakesmith.synth.phonetics import PhoneTable, base, distance, indel_cost, neighbours
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,6 @@ SAMPLING_TEMPERATURE = 0.6
 
 STRESSED = "',"
 INSERT_PHONES = ("@", "I", "n", "s", "t", "l", "r", "k", "m", "i:")
-CARRIERS = ("hey", "hi", "hay", "okay", "ok", "oh", "yo", "say", "they", "hello", "a")
-"""Greetings that front wake phrases; swapping them ("okay katya") is a classic false accept."""
 
 KIND_SHARES: dict[str, float] = {
     "phoneme_sub": 0.22, "phoneme_del": 0.08, "phoneme_ins": 0.1, "partial": 0.12,
@@ -167,23 +165,27 @@ def confusables(
     n: int,
     seed: int = 0,
     cache_dir: Path,
-    voice: str = "en-us",
+    voice: str | None = None,
     words_path: Path = DICT_WORDS,
     workers: int = 0,
+    language: str = "en",
 ) -> list[Confusable]:
     """Up to ``n`` phonetic confusables of ``phrase``, several kinds mixed, closest first within a kind.
 
-    The dictionary is phonemized once and cached in ``cache_dir``. Deterministic for ``seed``.
+    The dictionary (a word list of ``language``) is phonemized once with ``voice`` (by default the
+    language's) and cached in ``cache_dir``. Deterministic for ``seed``.
     """
     if n <= 0:
         return []
-    text_words = re.findall(r"[a-z']+", phrase.lower())
+    spec = speech_language(language)
+    voice = voice or spec.phoneme_voice
+    text_words = WORD.findall(phrase.lower())
     if not text_words:
         raise ConfigError(f"Phrase {phrase!r} has no words to build confusables from.")
     phrase_words = phoneme_words([phrase], voice)[0]
     if not phrase_words:
         raise ConfigError(f"espeak-ng found no phonemes in {phrase!r}.")
-    lexicon = load_lexicon(cache_dir, words_path=words_path, voice=voice, workers=workers)
+    lexicon = load_lexicon(cache_dir, words_path=words_path, voice=voice, workers=workers, language=language)
     inventory = {base(t) for p in lexicon.phonemes for t in p} | {base(t) for t in _flat(phrase_words)}
     builder = _Builder(phrase_words, inventory)
     builder.phoneme_edits()
@@ -193,7 +195,7 @@ def confusables(
             "phrase %r: espeak words do not match written words; word-level confusables skipped", phrase
         )
     _partials(builder, text_words if aligned else None)
-    _lexicon_matches(builder, lexicon, text_words if aligned else None, voice)
+    _lexicon_matches(builder, lexicon, text_words if aligned else None, voice, spec.carriers)
     return _select(list(builder.found.values()), n, seed, builder.weight)
 
 
@@ -221,7 +223,9 @@ def _partials(b: _Builder, text_words: list[str] | None) -> None:
                 b.add("partial", rebuild(lo, hi))
 
 
-def _lexicon_matches(b: _Builder, lex: Lexicon, text_words: list[str] | None, voice: str) -> None:
+def _lexicon_matches(
+    b: _Builder, lex: Lexicon, text_words: list[str] | None, voice: str, carriers: Sequence[str]
+) -> None:
     words = [w for w, p in zip(lex.words, lex.phonemes, strict=True) if p]
     seqs = [p for p in lex.phonemes if p]
     table = PhoneTable(b.inventory)
@@ -251,9 +255,9 @@ def _lexicon_matches(b: _Builder, lex: Lexicon, text_words: list[str] | None, vo
                     # Scored relative to the swapped word's own leeway: a long name that differs by two
                     # sounds ("hey cathy") is as good a confusable as a short greeting differing by one.
                     b.add("word_swap", swapped, text=text, dist=d, score=dw * scale)
-        if len(text_words) > 1 and text_words[0] in CARRIERS:
-            carrier_ph = phoneme_words(list(CARRIERS), voice)
-            for carrier, ph in zip(CARRIERS, carrier_ph, strict=True):
+        if len(text_words) > 1 and text_words[0] in carriers:
+            carrier_ph = phoneme_words(list(carriers), voice)
+            for carrier, ph in zip(carriers, carrier_ph, strict=True):
                 b.add("word_swap", [_flat(ph), *b.phrase[1:]], text=" ".join([carrier, *text_words[1:]]))
     pool: list[tuple[float, int, int]] = []
     for cut in range(1, len(b.flat)):

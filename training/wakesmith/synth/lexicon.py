@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 DICT_WORDS = Path("/usr/share/dict/words")
 WORD_RE = re.compile(r"^[A-Za-z][a-z]{1,9}$")
 """2–10 letters, all lower case but perhaps the first (names)."""
+ANY_LETTERS_RE = re.compile(r"^[^\W\d_][^\W\d_A-Z]{1,9}$")
+"""The same for languages with other letters (ä, é, ß…): 2–10 letters, lower case but perhaps the first."""
+WORD = re.compile(r"(?:[^\W\d_]|')+")
+"""A written word in running text, in any alphabet (apostrophes kept: "don't", "aujourd'hui")."""
 LEXICON_FORMAT = 1
 """Bump when the cached TSV format or the word filter changes."""
 
@@ -43,21 +47,30 @@ class Lexicon:
         return dict(zip(self.words, self.phonemes, strict=True))
 
 
-def read_words(path: Path = DICT_WORDS) -> list[str]:
-    """Filtered, lower-cased, de-duplicated words of a word list, in file order."""
+def read_words(path: Path = DICT_WORDS, *, language: str = "en") -> list[str]:
+    """Filtered, lower-cased, de-duplicated words of a word list, in file order (for a language with a
+    ``max_words`` cap, that many evenly spaced ones)."""
+    from wakesmith.synth.languages import speech_language
+
+    spec = speech_language(language)
+    pattern = WORD_RE if spec.ascii_words else ANY_LETTERS_RE
     if not path.is_file():
         raise ConfigError(
-            f"Word list {path} not found. Install one (`sudo apt install wamerican`) or pass another file "
-            f"with one word per line."
+            f"Word list {path} not found. Install one (`sudo apt install wamerican`, or `wngerman`, "
+            "`wfrench` for German and French) or pass another file with one word per line."
         )
     seen: dict[str, None] = {}
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         word = line.strip()
-        if WORD_RE.match(word):
+        if pattern.match(word):
             seen.setdefault(word.lower(), None)
     if not seen:
         raise ConfigError(f"Word list {path} holds no usable words (alphabetic, 2–10 letters).")
-    return list(seen)
+    words = list(seen)
+    if spec.max_words is not None and len(words) > spec.max_words:
+        step = len(words) / spec.max_words
+        words = [words[int(i * step)] for i in range(spec.max_words)]
+    return words
 
 
 def _cache_file(cache_dir: Path, words_path: Path, voice: str) -> Path:
@@ -69,11 +82,16 @@ def _cache_file(cache_dir: Path, words_path: Path, voice: str) -> Path:
 
 
 def load_lexicon(
-    cache_dir: Path, *, words_path: Path = DICT_WORDS, voice: str = "en-us", workers: int = 0
+    cache_dir: Path,
+    *,
+    words_path: Path = DICT_WORDS,
+    voice: str = "en-us",
+    workers: int = 0,
+    language: str = "en",
 ) -> Lexicon:
     """The phonemized lexicon, read from the cache or built with espeak-ng (``workers`` processes)."""
     words_path = Path(words_path)
-    words = read_words(words_path)
+    words = read_words(words_path, language=language)
     cache = _cache_file(Path(cache_dir), words_path, voice)
     if cache.is_file():
         rows = [line.split("\t") for line in cache.read_text(encoding="utf-8").splitlines()]

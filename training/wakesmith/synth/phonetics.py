@@ -1,11 +1,12 @@
 """How close two phoneme strings sound: confusion classes and a weighted edit distance.
 
-Phonemes are espeak-ng's English mnemonics (``k``, ``'a``, ``t#``, ``I``, ``@``…). Stress marks are
-ignored when comparing. Costs come in tiers: allophones (``t`` vs the flap ``t#``) are nearly free,
-so a variant that differs only by them counts as the phrase itself, not as a confusable; members of
-a confusion class (voiced/voiceless pairs, nasals, neighbouring vowels) are cheap; anything else is
-a full edit. Insertions and deletions of weak sounds (``h``, schwa, the palatal mark ``;``) are cheap
-because speakers drop and add them all the time.
+Phonemes are espeak-ng's mnemonics (``k``, ``'a``, ``t#``, ``I``, ``@``…; the tables are English's,
+German and French vowels are known as vowels). Stress marks are ignored when comparing. Costs come
+in tiers: allophones (``t`` vs the flap ``t#``) are nearly free, so a variant that differs only by
+them counts as the phrase itself, not as a confusable; members of a confusion class
+(voiced/voiceless pairs, nasals, neighbouring vowels) are cheap; anything else is a full edit.
+Insertions and deletions of weak sounds (``h``, schwa, the palatal mark ``;``) are cheap because
+speakers drop and add them all the time.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ _VOWEL_NAMES = (
     "@ @- @2 @5 @L 3 3: 3:r a a# a2 aa A: A@ A@r aI aI@ aI3 aU "
     "aU@ e e@ eI E E2 E3 i i: i@ i@3 I I# I2 0 0@ O O: O@ O2 OI o@ oU u: U U@ V A~ O~"
 )
-VOWELS = frozenset(_VOWEL_NAMES.split())
+_OTHER_VOWEL_NAMES = "a: E: e: o o: Y y y: 2 2: 9 6 OY E~ 9~ W~"
+"""espeak-ng's German and French vowels that English has not (ä, ö, ü, the r-vowel, French nasals)."""
+VOWELS = frozenset(_VOWEL_NAMES.split()) | frozenset(_OTHER_VOWEL_NAMES.split())
 
 ALLOPHONES: tuple[frozenset[str], ...] = tuple(
     frozenset(g.split())

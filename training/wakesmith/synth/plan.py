@@ -16,10 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -29,7 +27,8 @@ from wakesmith.synth import kokoro, pico, piper
 from wakesmith.synth.backgrounds import BACKGROUND_KINDS
 from wakesmith.synth.confusables import confusables
 from wakesmith.synth.espeak import PITCH_RANGE, SPEED_RANGE, WORD_GAP_MAX, check_voice
-from wakesmith.synth.lexicon import DICT_WORDS, read_words
+from wakesmith.synth.languages import sentences as sentences_of
+from wakesmith.synth.lexicon import DICT_WORDS, WORD, read_words
 
 Label = Literal["positive", "negative", "background"]
 Kind = Literal["positive", "confusable", "speech", "background"]
@@ -146,18 +145,19 @@ def phrase_variants(phrase: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-def bundled_sentences() -> list[str]:
-    text = resources.files("wakesmith.synth").joinpath("sentences.txt").read_text(encoding="utf-8")
-    return [s.strip() for s in text.splitlines() if s.strip() and not s.startswith("#")]
+def bundled_sentences(language: str = "en") -> list[str]:
+    return sentences_of(language)
 
 
 def _normal(text: str) -> str:
-    return " ".join(re.findall(r"[a-z']+", text.lower()))
+    return " ".join(WORD.findall(text.lower()))
 
 
-def negative_texts(phrase: str, n: int, rng: random.Random, dictionary: Sequence[str]) -> list[str]:
-    """Varied everyday speech that never contains the phrase."""
-    sentences, target = bundled_sentences(), _normal(phrase)
+def negative_texts(
+    phrase: str, n: int, rng: random.Random, dictionary: Sequence[str], language: str = "en"
+) -> list[str]:
+    """Varied everyday speech in the phrase's language that never contains the phrase."""
+    sentences, target = bundled_sentences(language), _normal(phrase)
     short = [s for s in sentences if len(s.split()) <= SPEECH_WORDS[1] + 1]
     out: list[str] = []
     while len(out) < n:
@@ -175,10 +175,10 @@ def negative_texts(phrase: str, n: int, rng: random.Random, dictionary: Sequence
     return out
 
 
-def long_texts(phrase: str, n: int, rng: random.Random) -> list[str]:
+def long_texts(phrase: str, n: int, rng: random.Random, language: str = "en") -> list[str]:
     """Runs of bundled sentences, LONG_SPEECH_WORDS long, that never contain the phrase: hours of
     ordinary speech from few synthesis calls."""
-    sentences, target = bundled_sentences(), _normal(phrase)
+    sentences, target = bundled_sentences(language), _normal(phrase)
     out: list[str] = []
     while len(out) < n:
         goal, words = rng.randint(*LONG_SPEECH_WORDS), list[str]()
@@ -281,7 +281,9 @@ def _babble_voice(s: Speaker) -> dict[str, Any]:
     return fields
 
 
-def _background_jobs(n: int, espeak_spk: list[Speaker], rng: random.Random) -> Iterator[SynthJob]:
+def _background_jobs(
+    n: int, espeak_spk: list[Speaker], rng: random.Random, language: str = "en"
+) -> Iterator[SynthJob]:
     kinds = _cycle([k for k in BACKGROUND_KINDS if espeak_spk or k != "babble"], rng)
     for _ in range(n):
         kind = next(kinds)
@@ -291,7 +293,7 @@ def _background_jobs(n: int, espeak_spk: list[Speaker], rng: random.Random) -> I
             "rms_db": round(rng.uniform(*BACKGROUND_RMS_DB), 1),
         }
         if kind == "babble":
-            meta["texts"] = rng.sample(bundled_sentences(), BABBLE_SENTENCES)
+            meta["texts"] = rng.sample(bundled_sentences(language), BABBLE_SENTENCES)
             meta["speakers"] = [_babble_voice(rng.choice(espeak_spk)) for _ in range(BABBLE_SENTENCES)]
         seed = rng.randrange(2**31)
         yield _job(
@@ -320,7 +322,14 @@ def plan(cfg: SynthConfig, *, cache_dir: Path, words_path: Path = DICT_WORDS) ->
         add(draw.job("positive", "positive", next(forms), phrase=cfg.phrase))
     n_confusables = max(cfg.confusables, cfg.kokoro_negatives)
     found = (
-        confusables(cfg.phrase, n=n_confusables, seed=cfg.seed, cache_dir=cache_dir, words_path=words_path)
+        confusables(
+            cfg.phrase,
+            n=n_confusables,
+            seed=cfg.seed,
+            cache_dir=cache_dir,
+            words_path=words_path,
+            language=cfg.language,
+        )
         if n_confusables
         else []
     )
@@ -332,11 +341,12 @@ def plan(cfg: SynthConfig, *, cache_dir: Path, words_path: Path = DICT_WORDS) ->
             meta = {"confusable_kind": c.kind, "distance": c.distance, "display": c.text}
             add(draw.job("negative", "confusable", text, phonemes=c.speak_phonemes, **meta))
     if cfg.negative_speech:
-        for text in negative_texts(cfg.phrase, cfg.negative_speech, rng, read_words(words_path)):
+        dictionary = read_words(words_path, language=cfg.language)
+        for text in negative_texts(cfg.phrase, cfg.negative_speech, rng, dictionary, cfg.language):
             add(draw.job("negative", "speech", text))
-    for text in long_texts(cfg.phrase, cfg.long_speech, rng):
+    for text in long_texts(cfg.phrase, cfg.long_speech, rng, cfg.language):
         add(draw.job("negative", "speech", text, long=True))
-    for job in _background_jobs(cfg.backgrounds, espeak_spk, rng):
+    for job in _background_jobs(cfg.backgrounds, espeak_spk, rng, cfg.language):
         add(job)
     for job in _kokoro_jobs(cfg, [c for c in found if not c.speak_phonemes], read_words(words_path)):
         add(job)

@@ -31,6 +31,7 @@ def describe(model: WakeModel, recipe: Recipe, model_id: str, *, lineage: str) -
         model_id=model_id,
         role=recipe.role,
         phrase=recipe.phrase,
+        language=recipe.language,
         features=recipe.features,
         model=recipe.model,
         streaming=streaming,

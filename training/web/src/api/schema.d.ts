@@ -1030,6 +1030,11 @@ export interface components {
             /** Kokoro Voices */
             kokoro_voices?: string[];
             /**
+             * Language
+             * @default en
+             */
+            language?: string;
+            /**
              * Lexicon
              * Format: path
              * @default /usr/share/dict/words

@@ -58,6 +58,13 @@ function newWakeWordForm(): HTMLElement {
   const name = h("input", { id: "dataset-name", maxlength: 100, pattern: "[A-Za-z0-9][A-Za-z0-9_.\\-]*" });
   const synth = h("input", { id: "synthesize", type: "checkbox", checked: true });
   const positives = h("input", { id: "synth-positives", type: "number", min: 1, max: 20000, value: "500" });
+  const language = h(
+    "select",
+    { id: "synth-language" },
+    h("option", { value: "en" }, "English"),
+    h("option", { value: "de" }, "German"),
+    h("option", { value: "fr" }, "French"),
+  ) as HTMLSelectElement;
   phrase.addEventListener("input", () => (name.placeholder = slug(phrase.value)));
   const submit = h("button", { type: "submit" }, "Create wake word");
   const form = h(
@@ -74,7 +81,7 @@ function newWakeWordForm(): HTMLElement {
           if (synth.checked) {
             const n = Number(positives.value);
             // The rest of the synthesis config keeps its defaults; negatives scale with the positives.
-            const body = { phrase: phrase.value.trim(), positives: n, confusables: n, negative_speech: n, backgrounds: Math.ceil(n / 5) };
+            const body = { phrase: phrase.value.trim(), language: language.value, positives: n, confusables: n, negative_speech: n, backgrounds: Math.ceil(n / 5) };
             const job = await call(api.POST("/api/datasets/{dataset_id}/synthesize", { params: { path: { dataset_id: id } }, body }));
             notify(`Synthesis queued (job ${job.job_id}).`);
           }
@@ -91,6 +98,7 @@ function newWakeWordForm(): HTMLElement {
     h("label", { for: "dataset-name" }, "Dataset name (optional)"), name,
     h("div", { class: "inline" }, synth, h("label", { for: "synthesize" }, "Synthesize speech for it (espeak-ng voices)")),
     h("label", { for: "synth-positives" }, "Positives to synthesize"), positives,
+    h("label", { for: "synth-language" }, "Language of the phrase"), language,
     submit,
   );
   return form;
