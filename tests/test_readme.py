@@ -42,6 +42,7 @@ NOT_RUN: dict[str, str] = {
     r"^\.venv/bin/ruff check \. && \.venv/bin/mypy$": "linters: the nox lint session runs them",
     r"^python benchmarks/run\.py$": "benchmarks take minutes and print, they do not check",
     r"^wakesmith evaluate cascade\b": "needs a trained judge too; tests/edge/test_cascade.py runs it",
+    r"^wakesmith tune\b": "trains a model per trial; tests/tune runs the command on the tiny recipe",
 }
 """README commands this test does not run (pattern → why)."""
 
