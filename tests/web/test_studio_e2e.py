@@ -382,11 +382,14 @@ def test_a_synthesis_request_is_queued_from_the_form(page: Any, studio: Studio) 
     visit(page, studio)
     page.get_by_label("Wake phrase").fill("ok forge")
     page.get_by_label("Positives to synthesize").fill("3")
+    page.get_by_label("Language of the phrase").select_option("de")
     page.get_by_role("button", name="Create wake word").click()
     expect(page.get_by_role("heading", name="“ok forge”")).to_be_visible()
     (job,) = [j for j in studio.api.get("/api/jobs").json() if j["kind"] == "synthesize"]
     assert job["state"] == "queued" and job["spec"]["dataset_id"] == "ok_forge"
-    assert (job["spec"]["synth"]["phrase"], job["spec"]["synth"]["positives"]) == ("ok forge", 3)
+    synth = job["spec"]["synth"]
+    assert (synth["phrase"], synth["positives"], synth["language"]) == ("ok forge", 3, "de")
+    assert synth["voices"] == ["de"] and synth["piper_bundled"] is False  # the language's voices
     card = page.get_by_role("list", name="Jobs").get_by_role("listitem", name=f"Job {job['id']}")
     expect(card.get_by_role("heading")).to_have_text(f"synthesize job {job['id']}: queued")
     # No worker runs in this spec (synthesizing even 10 clips takes about a minute here): the job is
