@@ -17,6 +17,10 @@ for name in list_frontends():
         cfg = FeatureConfig(name=name, window_ms=790.0, hop_ms=80.0, n_mels=32)
         assert create_frontend(cfg)(np.zeros(16000, np.float32)).shape == (3, 96)
         continue
+    if name == "waveform":  # frames tile the audio: 1 s is 50 frames of 20 ms
+        cfg = FeatureConfig(name=name, window_ms=20.0, hop_ms=20.0)
+        assert create_frontend(cfg)(np.zeros(16000, np.float32)).shape == (50, 320)
+        continue
     assert create_frontend(FeatureConfig(name=name))(np.zeros(16000, np.float32)).shape[0] == 98
 print("ok")
 """

@@ -115,6 +115,11 @@ class LayerTap:
 
         return hook
 
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+        self.handles, self.outputs = [], {}
+
 
 class FeatureAlignment(nn.Module):
     """Learnable linear projectors from student layers to teacher layers, and their loss.
@@ -186,6 +191,13 @@ class DistillationTask(WakeWordTask):
     def on_fit_start(self) -> None:
         for t in self.teachers:
             t.model.to(self.device)
+
+    def on_fit_end(self) -> None:
+        """The trained student leaves without hooks (it is exported next); the teachers go back to the CPU."""
+        self.student_tap.remove()
+        for tap, t in zip(self.teacher_taps, self.teachers, strict=True):
+            tap.remove()
+            t.model.cpu()
 
     def window_logits(self, logits: Tensor, target: Tensor, end_frame: Tensor) -> Tensor:
         """``[B]``: the student's logit for the window as a detector reads it (the logit of
