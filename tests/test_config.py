@@ -94,6 +94,15 @@ TECHNIQUE_SECTIONS_PRESENT_BUT_OFF = [
     "augment.snr_db_final=null",
     "augment.tempo_p=0.0",
     "augment.tempo=[0.5, 0.6]",
+    # the losses' own settings with the plain BCE objective
+    "loss.loss_function=bce",
+    "loss.label_smoothing=0.3",
+    "loss.triplet_margin=0.7",
+    "loss.triplet_start_epoch=2",
+    # distillation off, with a teacher named that does not even exist (it must never be loaded)
+    "distillation.enabled=false",
+    "distillation.teachers=[no-such-model]",
+    "distillation.alpha=0.9",
 ]
 
 
@@ -111,9 +120,9 @@ def test_optional_techniques_are_off_by_default(key: str, off: object) -> None:
     assert _get(load_recipe("tiny"), key) == off
 
 
-def test_synth_settings_refuse_a_language_they_would_ignore() -> None:
-    with pytest.raises(ConfigError, match="unknown key 'language'"):
-        validate(SynthConfig, {"phrase": "hey katya", "language": "de"}, "synthesis settings")
+def test_synth_settings_refuse_a_language_they_cannot_speak() -> None:
+    with pytest.raises(ConfigError, match="language 'nl' is not supported; pick one of en, de, fr"):
+        validate(SynthConfig, {"phrase": "hoi katja", "language": "nl"}, "synthesis settings")
 
 
 def _one_step(home: Home, overrides: list[str]) -> dict[str, torch.Tensor]:
