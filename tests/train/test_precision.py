@@ -1,6 +1,9 @@
-"""``train.precision: bf16-mixed`` trains (autocast on CPU too) and ships float32 weights."""
+"""``train.precision: bf16-mixed`` trains (autocast on CPU too) and ships float32 weights; the per-epoch
+history a training returns holds each epoch's own validation figures."""
 
 from __future__ import annotations
+
+import csv
 
 import pytest
 import torch
@@ -10,7 +13,7 @@ from wakesmith.home import Home
 
 pytestmark = pytest.mark.slow
 
-OVERRIDES = ["train.epochs=1", "train.samples_per_epoch=64", "train.batch_size=16", "train.num_workers=0"]
+OVERRIDES = ["train.epochs=2", "train.samples_per_epoch=64", "train.batch_size=16", "train.num_workers=0"]
 
 
 def _weights(summary: api.TrainSummary) -> dict[str, torch.Tensor]:
@@ -18,11 +21,18 @@ def _weights(summary: api.TrainSummary) -> dict[str, torch.Tensor]:
 
 
 def test_bf16_mixed_precision_trains_and_ships_float32(home_copy: Home) -> None:
-    plain = _weights(api.train("tiny", overrides=OVERRIDES, home=home_copy))
+    plain_run = api.train("tiny", overrides=OVERRIDES, home=home_copy)
     summary = api.train("tiny", overrides=[*OVERRIDES, "train.precision=bf16-mixed"], home=home_copy)
-    mixed = _weights(summary)
+    plain, mixed = _weights(plain_run), _weights(summary)
     assert plain.keys() == mixed.keys()
     floats = [k for k, v in mixed.items() if v.is_floating_point()]
     assert all(mixed[k].dtype == torch.float32 and torch.isfinite(mixed[k]).all() for k in floats)
     assert any(not torch.equal(plain[k], mixed[k]) for k in floats)  # the bf16 forward changed the steps
-    assert summary.history and all(h["val/loss"] == h["val/loss"] for h in summary.history)  # not NaN
+    assert all(h["val/loss"] == h["val/loss"] for h in summary.history)  # not NaN
+
+    # Each history entry is its own epoch's validation (as the CSV log has it), not the one before.
+    with (plain_run.run_dir / "logs" / "version_0" / "metrics.csv").open() as f:
+        logged = [row for row in csv.DictReader(f) if row.get("val/select")]
+    assert [h["epoch"] for h in plain_run.history] == [0, 1] == [int(r["epoch"]) for r in logged]
+    for entry, row in zip(plain_run.history, logged, strict=True):
+        assert entry["val/select"] == pytest.approx(float(row["val/select"]))

@@ -71,7 +71,9 @@ class EventCallback(Callback):
             msg = f"epoch {trainer.current_epoch} loss {float(loss):.4f}" if loss is not None else ""
             self.emitter.progress(STAGE, trainer.global_step, self.total_steps, msg)
 
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Not on_validation_epoch_end: Lightning calls callbacks' epoch-end hooks before the module's,
+        # where the task logs this epoch's metrics, so they would hold the previous epoch's.
         if trainer.sanity_checking:
             return
         values = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
