@@ -75,6 +75,17 @@ def _rows(report: EvalReport | CascadeReport, targets: tuple[float, ...] = TARGE
     return rows
 
 
+def print_columns(columns: dict[str, dict[str, str]]) -> None:
+    """A markdown table: one row per name any column has, one column per label ("—" where absent)."""
+    names = list(dict.fromkeys(r for c in columns.values() for r in c))
+    width = max(len(n) for n in names)
+    labels = list(columns)
+    print(f"| {'row':<{width}} | " + " | ".join(labels) + " |")
+    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (len(x) + 2) for x in labels) + "|")
+    for n in names:
+        print(f"| {n:<{width}} | " + " | ".join(columns[c].get(n, "—") for c in labels) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -102,13 +113,7 @@ def main() -> None:
         if cascade.is_file():
             report = CascadeReport.model_validate_json(cascade.read_text())
             columns[f"{label} (cascade, sentry {report.sentry_runtime})"] = _rows(report, targets)
-    names = list(dict.fromkeys(r for c in columns.values() for r in c))
-    width = max(len(n) for n in names)
-    labels = list(columns)
-    print(f"| {'row':<{width}} | " + " | ".join(labels) + " |")
-    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (len(x) + 2) for x in labels) + "|")
-    for n in names:
-        print(f"| {n:<{width}} | " + " | ".join(columns[c].get(n, "—") for c in labels) + " |")
+    print_columns(columns)
     if args.json:
         out: dict[str, Any] = {"columns": columns}
         args.json.write_text(json.dumps(out, indent=2))

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from generalization import ORDINARY, print_columns  # benchmarks/ is the script's folder on sys.path
+from run import speechlike
 
 from wakesmith.artifact import Artifact, resolve_artifact
 from wakesmith.config import SAMPLE_RATE
@@ -29,19 +31,9 @@ from wakesmith.home import Home
 from wakesmith.runtime.backends import OnnxBackend
 from wakesmith.runtime.scorers import make_scorer
 
-ORDINARY = ("speech", "unseen-speech")
 BUDGET = 0.5
 CHUNK = SAMPLE_RATE // 100 * 3
 """30 ms, as a satellite streams."""
-
-
-def speechlike(seconds: float, seed: int = 7) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-    f0 = 120 + 40 * np.sin(2 * np.pi * 0.7 * t)
-    voiced = sum(np.sin(2 * np.pi * k * np.cumsum(f0) / SAMPLE_RATE) / k for k in range(1, 8))
-    env = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)
-    return (0.1 * env * voiced + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
 
 
 def _pct(x: float | None) -> str:
@@ -105,20 +97,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0, help="audio streamed for the CPU rows")
     args = parser.parse_args()
     home = Home.resolve(args.home) if args.home else None
-    audio = speechlike(args.seconds)
+    audio = speechlike(args.seconds, 7)
     columns: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for item in args.models:
             label, _, ref = item.rpartition("=")
             artifact = resolve_artifact(ref, home)
             columns[label or artifact.model_id] = column(artifact, home, audio, Path(tmp))
-    names = list(dict.fromkeys(r for c in columns.values() for r in c))
-    width = max(len(n) for n in names)
-    labels = list(columns)
-    print(f"| {'row':<{width}} | " + " | ".join(labels) + " |")
-    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (len(x) + 2) for x in labels) + "|")
-    for n in names:
-        print(f"| {n:<{width}} | " + " | ".join(columns[c].get(n, "—") for c in labels) + " |")
+    print_columns(columns)
 
 
 if __name__ == "__main__":
