@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from wakesmith.config import SAMPLE_RATE, AugmentConfig, Recipe
-from wakesmith.train.data import ClipItem, WindowDataset
+from wakesmith.config import SAMPLE_RATE, AugmentConfig, FeatureConfig, Recipe
+from wakesmith.features import create_frontend
+from wakesmith.train.data import ClipItem, TeacherInput, WindowDataset
 from wakesmith.train.examples import place
 from wakesmith.train.task import WakeWordTask
 
@@ -70,3 +71,32 @@ def test_cold_examples_target_the_steps_right_after_the_phrase() -> None:
     assert cold.any() and not cold[-1]  # a cold window's last steps are no target
     assert (last_frame[cold] >= 90).all() and (last_frame[cold] <= 90 + span).all()
     assert mask[1].numpy()[last_frame >= 237].all()  # a window whose phrase ends at its end: as before
+
+
+def test_a_teacher_hears_a_cold_phrase_where_it_was_trained_to() -> None:
+    """Distillation: the teacher's window ends at the student's window end, unless a positive's phrase
+    ends earlier than the teacher's trained tail allows (a cold start); then it ends a mid tail after the
+    phrase — the teacher must hear the phrase it is asked about, not the silence after it."""
+    raw = FeatureConfig(name="waveform", window_ms=20, hop_ms=20)
+    teacher = TeacherInput(raw, int(1.5 * SAMPLE_RATE), tail_samples=2000, max_tail_samples=4000)
+    rng = np.random.default_rng(0)
+    window = rng.standard_normal(int(2.5 * SAMPLE_RATE)).astype(np.float32)
+    ds = _dataset()
+    ds.teacher_inputs = [(create_frontend(raw), teacher)]
+
+    def heard(end_sample: int) -> np.ndarray:
+        (feats,) = ds._teacher_features(window, end_sample)
+        return feats.numpy().reshape(-1)
+
+    n = teacher.window_samples
+    for end in (-1, len(window) - 3000):  # a negative; a warm positive within the trained tail
+        np.testing.assert_array_equal(heard(end), window[-n:])
+    cold_end = int(1.7 * SAMPLE_RATE)
+    got = heard(cold_end)
+    stop = cold_end + teacher.tail_samples
+    np.testing.assert_array_equal(got, window[stop - n : stop])
+    early = int(0.9 * SAMPLE_RATE)  # the window reaches before the student's: silence in front
+    got = heard(early)
+    pad = n - (early + teacher.tail_samples)
+    assert len(got) == n and not got[:pad].any()
+    np.testing.assert_array_equal(got[pad:], window[: early + teacher.tail_samples])

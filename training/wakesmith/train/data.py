@@ -79,6 +79,18 @@ HARD_KINDS = ("confusable", "hard_negative")
 """Negatives that sound like the phrase on purpose; validation reports them separately."""
 
 
+@dataclass(frozen=True)
+class TeacherInput:
+    """What the data pipeline computes for a distillation teacher: its front end over its window,
+    which ends ``tail_samples`` after a positive's phrase when the student's window would leave more
+    than ``max_tail_samples`` (the teacher's ``augment.time_shift_ms``) after it."""
+
+    features: FeatureConfig
+    window_samples: int
+    tail_samples: int
+    max_tail_samples: int
+
+
 class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
     """Indexable by ``(clip_index, epoch, draw)`` tuples from :class:`EpochSampler`."""
 
@@ -90,7 +102,7 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
         backgrounds: Sequence[np.ndarray],
         train: bool,
         cache_dir: Path | None = None,
-        teacher_inputs: Sequence[tuple[FeatureConfig, int]] = (),
+        teacher_inputs: Sequence[TeacherInput] = (),
     ) -> None:
         self.items = list(items)
         self.recipe = recipe
@@ -99,8 +111,8 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
         self.frontend = create_frontend(recipe.features)
         self.augment = WaveAugment(recipe.augment, backgrounds=backgrounds)
         self.negatives = [i for i, it in enumerate(self.items) if not it.positive and it.kind != "background"]
-        # Distillation: each teacher's front end and window (samples), fed the same augmented audio.
-        self.teacher_inputs = [(create_frontend(f), n) for f, n in teacher_inputs]
+        # Distillation: each teacher's front end and window, fed the same augmented audio.
+        self.teacher_inputs = [(create_frontend(t.features), t) for t in teacher_inputs]
         # Validation examples never change (fixed seeds, epoch 0), so their features are cached,
         # keyed by the feature config (FeatureCache) and by everything else that shapes an example.
         self.cache = FeatureCache(cache_dir, recipe.features) if cache_dir is not None and not train else None
@@ -185,7 +197,7 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
         elif self.teacher_inputs:
             window, end_sample = self.waveform(index, epoch, draw)
             feats, positive, weight, end = self._example_of(window, end_sample, index, epoch, draw)
-            teachers = tuple(self._teacher_features(window))
+            teachers = tuple(self._teacher_features(window, end_sample))
         else:
             feats, positive, weight, end = self.example(index, epoch, draw)
         return (
@@ -197,12 +209,24 @@ class WindowDataset(Dataset[tuple[torch.Tensor, ...]]):
             *teachers,
         )
 
-    def _teacher_features(self, window: np.ndarray) -> list[torch.Tensor]:
-        """Each teacher's features of the last ``teacher window`` of ``window`` (silence-padded in front
-        when the student's window is the shorter): where a positive's phrase has just ended."""
+    def _teacher_features(self, window: np.ndarray, end_sample: int) -> list[torch.Tensor]:
+        """Each teacher's features of its own window of ``window``'s audio (silence-padded in front
+        where it reaches before the student's window starts).
+
+        The window ends where the student's does, as the teacher was trained: a negative's last
+        seconds, a positive whose phrase ends within the teacher's trained tail. A positive that ends
+        earlier (a cold start: the phrase 0.1–1 s after a reset) is read with the phrase ending where
+        the teacher expects it, the middle of its trained tail, so the teacher hears the phrase,
+        not the silence after it."""
         out = []
-        for frontend, samples in self.teacher_inputs:
-            tail = window[-samples:] if len(window) >= samples else np.pad(window, (samples - len(window), 0))
+        for frontend, t in self.teacher_inputs:
+            stop = len(window)
+            if end_sample >= 0 and stop - end_sample > t.max_tail_samples:
+                stop = end_sample + t.tail_samples
+            start = stop - t.window_samples
+            tail = window[max(0, start) : stop]
+            if start < 0:
+                tail = np.pad(tail, (-start, 0))
             out.append(torch.from_numpy(np.ascontiguousarray(frontend(tail), dtype=np.float32)))
         return out
 
@@ -330,7 +354,7 @@ class WakeDataModule(L.LightningDataModule):
         recipe: Recipe,
         *,
         cache_dir: Path | None = None,
-        teacher_inputs: Sequence[tuple[FeatureConfig, int]] = (),
+        teacher_inputs: Sequence[TeacherInput] = (),
     ) -> None:
         super().__init__()
         self.store = store

@@ -25,22 +25,15 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
 from wakesmith.artifact import resolve_artifact
-from wakesmith.config import SAMPLE_RATE, AlignConfig, FeatureConfig, Recipe
+from wakesmith.config import SAMPLE_RATE, AlignConfig, Recipe
 from wakesmith.errors import ConfigError
 from wakesmith.home import Home
 from wakesmith.models import WakeModel
+from wakesmith.train.data import TeacherInput
 from wakesmith.train.losses import soft_binary_kl
 from wakesmith.train.task import WakeWordTask
 
 ROLE_REFS = ("sentry", "judge")
-
-
-@dataclass(frozen=True)
-class TeacherInput:
-    """What the data pipeline computes for a teacher: its front end over its window's samples."""
-
-    features: FeatureConfig
-    window_samples: int
 
 
 @dataclass
@@ -73,8 +66,12 @@ def load_teachers(refs: Sequence[str], home: Home) -> list[Teacher]:
         model = backend.graph.model
         assert isinstance(model, WakeModel)
         model.eval().requires_grad_(False)
-        window = round(artifact.recipe().train.clip_seconds * SAMPLE_RATE)
-        teachers.append(Teacher(artifact.model_id, model, TeacherInput(backend.metadata.features, window)))
+        recipe = artifact.recipe()
+        window = round(recipe.train.clip_seconds * SAMPLE_RATE)
+        lo, hi = (round(ms * SAMPLE_RATE / 1000) for ms in recipe.augment.time_shift_ms)
+        tails = {"tail_samples": (lo + hi) // 2, "max_tail_samples": hi}
+        spec = TeacherInput(backend.metadata.features, window, **tails)
+        teachers.append(Teacher(artifact.model_id, model, spec))
     return teachers
 
 

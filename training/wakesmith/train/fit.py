@@ -238,7 +238,7 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
         store,
         recipe,
         cache_dir=home.cache / "features" / lineage[:12],
-        teacher_inputs=[(t.input.features, t.input.window_samples) for t in teachers],
+        teacher_inputs=[t.input for t in teachers],
     )
     data.setup("fit")
     steps_per_epoch = len(data.train_dataloader())
