@@ -10,6 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from wakesmith.config import load_recipe
@@ -84,3 +85,51 @@ def test_test_streams_are_built_from_the_test_split_by_kind(home_copy: Home) -> 
     _delete(home_copy, "test", "speech")
     with pytest.raises(DatasetError, match=r"test split.*speech stream"):
         _build(home_copy, "all")
+
+
+def test_distinct_speech_fills_the_ordinary_streams_with_utterances_heard_once(home_copy: Home) -> None:
+    """``eval.distinct_speech``: the split's clips once, then everyday speech by its own espeak-ng
+    speakers until the stream is full — the same audio on every build; confusables never change."""
+    sets = [
+        "eval.calibration_negatives=ordinary",
+        "eval.speech_hours=0.05",
+        "eval.calibration_hours=0.05",
+        "eval.unseen_engine=none",
+        "eval.processed=false",
+    ]
+    recipe = load_recipe("tiny", sets, phrase="hey katya")
+    distinct = load_recipe("tiny", [*sets, "eval.distinct_speech=true"], phrase="hey katya")
+    with ClipStore(home_copy) as store:
+        plain = build_eval_sets(store, recipe, home_copy, null_emitter())
+        first = build_eval_sets(store, distinct, home_copy, null_emitter())
+        for path in [first.streams["speech"], first.calibration]:
+            assert path is not None and path.name.endswith("-distinct.wav")
+        built = {name: _digest(p) for name, p in first.streams.items()}
+        calibration = _digest(first.calibration)  # type: ignore[arg-type]
+        for path in [*first.streams.values(), first.calibration]:
+            path.unlink()  # type: ignore[union-attr]
+        again = build_eval_sets(store, distinct, home_copy, null_emitter())
+    assert {name: _digest(p) for name, p in again.streams.items()} == built
+    assert _digest(again.calibration) == calibration  # type: ignore[arg-type]
+    assert built["speech"] != _digest(plain.streams["speech"])
+    assert built["confusables"] == _digest(plain.streams["confusables"])
+
+
+def test_speech_runs_are_the_split_speakers_everyday_speech() -> None:
+    from itertools import islice
+    from random import Random
+
+    from wakesmith.synth.evalspeech import espeak_voices, run_texts, speech_runs
+    from wakesmith.synth.lexicon import read_words
+
+    speakers = ["espeak:en-us+m3", "espeak:en-gb", "piper:joe#0", "espeak:en-us+m3"]
+    assert espeak_voices(speakers) == [("en-gb", ""), ("en-us", "m3")]
+    words = read_words()
+    texts = list(islice(run_texts("hey katya", Random(1), words, "en"), 200))
+    assert all(15 <= len(t.split()) <= 40 and "hey katya" not in t.lower() for t in texts)
+    assert len(set(texts)) == len(texts)
+    one, two = (list(islice(speech_runs("hey katya", speakers, seed=3, dictionary=words), 4)) for _ in "ab")
+    for a, b in zip(one, two, strict=True):
+        assert a.dtype == np.float32 and len(a) > 16000 and np.array_equal(a, b)
+    with pytest.raises(DatasetError, match="espeak-ng speakers"):
+        next(speech_runs("hey katya", ["piper:joe#0"], seed=3, dictionary=words))

@@ -362,6 +362,12 @@ class EvalConfig(Section):
     speech_hours: float = 1.0
     confusable_hours: float = 1.0
     calibration_hours: float = 0.5
+    distinct_speech: bool = False
+    """Fill the ordinary-speech streams (the test ``speech`` stream and an ``ordinary`` calibration
+    stream) with utterances heard once instead of the split's speech clips repeated at new levels: the
+    split's own espeak-ng speakers speak runs of everyday text for the evaluation only (never into the
+    clip store) until the stream is full. A budget of 0.1 FA/h needs about 10 h to be measured, and
+    a few minutes of clips repeated 60 times is one false accept counted 60 times, not 10 h of evidence."""
     calibration_negatives: Literal["ordinary", "all"] = "all"
     """What the calibrated thresholds count false accepts on: ``all`` (ordinary speech and phonetic
     confusables: a Judge, or a model that stands alone) or ``ordinary`` (speech only: the sentry of a

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +35,10 @@ from wakesmith.evaluate.variants import Processor
 from wakesmith.events import Emitter
 from wakesmith.fsio import atomic_path
 from wakesmith.home import Home
+from wakesmith.synth.evalspeech import speech_runs, words_for
 from wakesmith.synth.heldout import held_out_voices, is_held_out, synthesize_held_out
-from wakesmith.synth.streams import build_stream
+from wakesmith.synth.lexicon import read_words
+from wakesmith.synth.streams import ClipSource, build_stream
 
 STAGE = "eval-data"
 TAIL_S = 0.5
@@ -147,15 +150,40 @@ def _stream(
             f"for the {name} stream; synthesize some with `wakesmith synth`."
         )
     lineage = store.lineage_hash(recipe.dataset_name, split=split)[:10]
-    path = home.streams / recipe.dataset_name / f"{name}-{split}-{lineage}-{hours:g}h.wav"
+    distinct = recipe.eval.distinct_speech and "confusable" not in kinds
+    suffix = "-distinct" if distinct else ""
+    path = home.streams / recipe.dataset_name / f"{name}-{split}-{lineage}-{hours:g}h{suffix}.wav"
     if path.is_file():
         return path
-    emitter.started(STAGE, message=f"building the {hours:g} h {name} stream from {len(clips)} clips")
-    build_stream(
-        path, clips=[store.load_audio(c) for c in clips], hours=hours, seed=SEED, backgrounds=backgrounds
-    )
+    audio = [store.load_audio(c) for c in clips]
+    source: ClipSource = audio
+    if distinct:
+        speakers = sorted({c.speaker for c in clips})
+        what = f"{len(clips)} clips, then everyday speech by the {split} split's {len(speakers)} speakers"
+        emitter.started(STAGE, message=f"building the {hours:g} h {name} stream: {what}")
+        source = _clips_then_runs(audio, recipe, speakers)
+    else:
+        emitter.started(STAGE, message=f"building the {hours:g} h {name} stream from {len(clips)} clips")
+    build_stream(path, clips=source, hours=hours, seed=SEED, backgrounds=backgrounds)
     emitter.saved(STAGE, str(path))
     return path
+
+
+def _clips_then_runs(
+    audio: list[np.ndarray], recipe: Recipe, speakers: list[str]
+) -> Callable[[], Iterator[np.ndarray]]:
+    """A stream source that lays the split's clips once, then runs of everyday speech by its speakers
+    (``eval.distinct_speech``) until the stream is full: no utterance is heard twice."""
+
+    def source() -> Iterator[np.ndarray]:
+        order = np.random.default_rng(SEED).permutation(len(audio))
+        yield from (audio[int(i)] for i in order)
+        dictionary = read_words(words_for(recipe.language), language=recipe.language)
+        yield from speech_runs(
+            recipe.phrase, speakers, seed=SEED, dictionary=dictionary, language=recipe.language
+        )
+
+    return source
 
 
 def build_eval_sets(store: ClipStore, recipe: Recipe, home: Home, emitter: Emitter) -> EvalSets:
