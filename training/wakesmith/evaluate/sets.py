@@ -28,14 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from wakesmith.config import SAMPLE_RATE, Recipe
+from wakesmith.config import SAMPLE_RATE, Recipe, SynthConfig
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import DatasetError
 from wakesmith.evaluate.variants import Processor
 from wakesmith.events import Emitter
 from wakesmith.fsio import atomic_path
 from wakesmith.home import Home
-from wakesmith.synth.evalspeech import speech_runs, words_for
+from wakesmith.synth.evalspeech import speech_runs
 from wakesmith.synth.heldout import held_out_voices, is_held_out, synthesize_held_out
 from wakesmith.synth.lexicon import read_words
 from wakesmith.synth.streams import ClipSource, build_stream
@@ -178,7 +178,9 @@ def _clips_then_runs(
     def source() -> Iterator[np.ndarray]:
         order = np.random.default_rng(SEED).permutation(len(audio))
         yield from (audio[int(i)] for i in order)
-        dictionary = read_words(words_for(recipe.language), language=recipe.language)
+        # The word list synthesis uses for the language (SynthConfig's own default for it).
+        lexicon = SynthConfig(phrase=recipe.phrase, language=recipe.language).lexicon
+        dictionary = read_words(lexicon, language=recipe.language)
         yield from speech_runs(
             recipe.phrase, speakers, seed=SEED, dictionary=dictionary, language=recipe.language
         )

@@ -17,7 +17,6 @@ import random
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -94,11 +93,3 @@ def speech_runs(
                 voice, variant = rng.choice(voices)
                 batch.append(Run(next(texts), voice, variant, rng.randint(*SPEEDS), rng.randint(*PITCHES)))
             yield from pool.map(_speak, batch)
-
-
-def words_for(language: str) -> Path:
-    """The word list a language's negative speech draws on (as synthesis uses it)."""
-    from wakesmith.config import LANGUAGES
-    from wakesmith.synth.lexicon import DICT_WORDS
-
-    return LANGUAGES[language][1] if language in LANGUAGES else DICT_WORDS

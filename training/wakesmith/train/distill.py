@@ -69,8 +69,9 @@ def load_teachers(refs: Sequence[str], home: Home) -> list[Teacher]:
         recipe = artifact.recipe()
         window = round(recipe.train.clip_seconds * SAMPLE_RATE)
         lo, hi = (round(ms * SAMPLE_RATE / 1000) for ms in recipe.augment.time_shift_ms)
-        tails = {"tail_samples": (lo + hi) // 2, "max_tail_samples": hi}
-        spec = TeacherInput(backend.metadata.features, window, **tails)
+        spec = TeacherInput(
+            backend.metadata.features, window, tail_samples=(lo + hi) // 2, max_tail_samples=hi
+        )
         teachers.append(Teacher(artifact.model_id, model, spec))
     return teachers
 
