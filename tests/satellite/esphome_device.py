@@ -170,6 +170,8 @@ class VirtualSatellite:
     """Start takes but stream nothing (a dead microphone)."""
     mute_after: int | None = None
     """Stream this many takes, then go mute (a microphone that dies mid-session)."""
+    frame_gap_s: float = 0.0
+    """Pause between audio frames (a slow link: a stream is still sending when the client ends its run)."""
     api_version: tuple[int, int] = (1, 15)
     """From 1.15 the feature flags come in DeviceCapabilities, before it in DeviceInfo."""
     events: list[int] = field(default_factory=list)
@@ -179,7 +181,7 @@ class VirtualSatellite:
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         streaming: asyncio.Task[None] | None = None
-        run = asyncio.Event()  # set while a take's audio may flow
+        run = asyncio.Event()  # set while the current take's audio may flow
 
         wire = Noise(reader, writer, self.noise_psk) if self.noise_psk else Plaintext(reader, writer)
         send = wire.write
@@ -188,16 +190,27 @@ class VirtualSatellite:
             self.takes_started += 1
             send(pb.VoiceAssistantRequest(start=True, conversation_id="", flags=0))
 
-        async def stream() -> None:
+        async def stream(own: asyncio.Event) -> None:
             if not self.mute and (self.mute_after is None or self.takes_started <= self.mute_after):
                 for i in range(0, len(self.pcm), FRAME_SAMPLES):
-                    if not run.is_set():
+                    if not own.is_set():
                         return
                     send(pb.VoiceAssistantAudio(data=self.pcm[i : i + FRAME_SAMPLES].astype("<i2").tobytes()))
                     await writer.drain()
-                    await asyncio.sleep(0)
-                run.clear()
+                    await asyncio.sleep(self.frame_gap_s)
+                if not own.is_set():
+                    return
+                own.clear()
                 send(pb.VoiceAssistantRequest(start=False))  # the device's end of the take
+
+        def end_run() -> None:
+            """The client ended the run: this take's stream stops for good, even one paused in drain()
+            (a stale stream that resumed into the next run would end that run before it streamed)."""
+            nonlocal streaming
+            run.clear()
+            if streaming is not None:
+                streaming.cancel()
+                streaming = None
 
         try:
             mac = "AA:BB:CC:00:11:22"
@@ -257,15 +270,17 @@ class VirtualSatellite:
                         start_take()
                 elif isinstance(msg, pb.VoiceAssistantResponse):
                     if not msg.error:
+                        end_run()
+                        run = asyncio.Event()  # each run its own: a stream belongs to one take
                         run.set()
-                        streaming = asyncio.create_task(stream())
+                        streaming = asyncio.create_task(stream(run))
                 elif isinstance(msg, pb.VoiceAssistantEventResponse):
                     self.events.append(msg.event_type)
                     if msg.event_type in (
                         VoiceAssistantEventType.VOICE_ASSISTANT_STT_VAD_END,
                         VoiceAssistantEventType.VOICE_ASSISTANT_RUN_END,
                     ):
-                        run.clear()
+                        end_run()
                     if msg.event_type == VoiceAssistantEventType.VOICE_ASSISTANT_RUN_END and self.self_start:
                         start_take()  # the button, pressed again for the next take
                 await writer.drain()

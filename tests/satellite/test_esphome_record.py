@@ -75,7 +75,9 @@ def test_a_satellite_asked_to_start_streams_its_wav_for_each_take(tmp_path: Path
 def test_a_satellite_that_starts_its_own_take_is_cut_at_seconds(tmp_path: Path) -> None:
     pcm = spoken_wav(tmp_path, seconds=2.0)
     flags = VoiceAssistantFeature.VOICE_ASSISTANT | VoiceAssistantFeature.API_AUDIO
-    device = VirtualSatellite(pcm, flags=flags, self_start=True, password="hunter2", api_version=(1, 12))
+    device = VirtualSatellite(
+        pcm, flags=flags, self_start=True, password="hunter2", api_version=(1, 12), frame_gap_s=0.004
+    )  # a slow link: take 1's stream is still running when the next take starts, and must not end it
     with running(device) as port:
         got = record(port, seconds=0.5, takes=2, password="hunter2")
     assert device.announcements == []  # it cannot be asked; its button started each take
