@@ -22,7 +22,7 @@ import numpy as np
 
 from wakesmith.errors import DatasetError
 from wakesmith.synth import espeak
-from wakesmith.synth.plan import LONG_SPEECH_WORDS, _normal, negative_texts
+from wakesmith.synth.plan import negative_texts, word_runs
 
 SPEEDS = (125, 200)
 """Words per minute of the runs (espeak-ng's -s), drawn per run."""
@@ -50,15 +50,9 @@ def espeak_voices(speakers: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def run_texts(phrase: str, rng: random.Random, dictionary: Sequence[str], language: str) -> Iterator[str]:
-    """Endless 15–40-word runs of everyday text that never contain the phrase."""
-    target = _normal(phrase)
-    while True:
-        goal, words = rng.randint(*LONG_SPEECH_WORDS), list[str]()
-        while len(words) < goal:
-            words += negative_texts(phrase, 1, rng, dictionary, language)[0].split()
-        text = " ".join(words[:goal])
-        if target not in _normal(text):
-            yield text
+    """Endless 15–40-word runs of everyday text (sentences, fragments, word-list words) that never
+    contain the phrase."""
+    return word_runs(phrase, rng, lambda: negative_texts(phrase, 1, rng, dictionary, language)[0])
 
 
 def _speak(run: Run) -> np.ndarray:

@@ -14,9 +14,10 @@ without walking the whole (huge) grid. Confusables are negatives (``meta.kind="c
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -149,7 +150,8 @@ def bundled_sentences(language: str = "en") -> list[str]:
     return sentences_of(language)
 
 
-def _normal(text: str) -> str:
+def normal_words(text: str) -> str:
+    """Lower-cased words only, space-joined: what "a text holds the phrase" compares."""
     return " ".join(WORD.findall(text.lower()))
 
 
@@ -157,7 +159,7 @@ def negative_texts(
     phrase: str, n: int, rng: random.Random, dictionary: Sequence[str], language: str = "en"
 ) -> list[str]:
     """Varied everyday speech in the phrase's language that never contains the phrase."""
-    sentences, target = bundled_sentences(language), _normal(phrase)
+    sentences, target = bundled_sentences(language), normal_words(phrase)
     short = [s for s in sentences if len(s.split()) <= SPEECH_WORDS[1] + 1]
     out: list[str] = []
     while len(out) < n:
@@ -170,24 +172,29 @@ def negative_texts(
             text = rng.choice(short)
         else:
             text = " ".join(rng.choice(dictionary) for _ in range(max(1, n_words // 2)))
-        if target not in _normal(text):
+        if target not in normal_words(text):
             out.append(text)
     return out
+
+
+def word_runs(phrase: str, rng: random.Random, piece: Callable[[], str]) -> Iterator[str]:
+    """Endless runs of LONG_SPEECH_WORDS words, joined from ``piece()``'s texts, that never contain the
+    phrase."""
+    target = normal_words(phrase)
+    while True:
+        goal, words = rng.randint(*LONG_SPEECH_WORDS), list[str]()
+        while len(words) < goal:
+            words += piece().split()
+        text = " ".join(words[:goal])
+        if target not in normal_words(text):
+            yield text
 
 
 def long_texts(phrase: str, n: int, rng: random.Random, language: str = "en") -> list[str]:
     """Runs of bundled sentences, LONG_SPEECH_WORDS long, that never contain the phrase: hours of
     ordinary speech from few synthesis calls."""
-    sentences, target = bundled_sentences(language), _normal(phrase)
-    out: list[str] = []
-    while len(out) < n:
-        goal, words = rng.randint(*LONG_SPEECH_WORDS), list[str]()
-        while len(words) < goal:
-            words += rng.choice(sentences).split()
-        text = " ".join(words[:goal])
-        if target not in _normal(text):
-            out.append(text)
-    return out
+    sentences = bundled_sentences(language)
+    return list(itertools.islice(word_runs(phrase, rng, lambda: rng.choice(sentences)), n))
 
 
 def _check_settings(cfg: SynthConfig) -> None:
