@@ -36,11 +36,11 @@ from wakesmith.home import Home
 from wakesmith.metadata import Threshold
 from wakesmith.runtime.backends import OnnxBackend
 from wakesmith.runtime.cascade import POST_ROLL_S, PRE_ROLL_S, trigger_buffer, trigger_samples
+from wakesmith.runtime.parallel import score_file
 from wakesmith.runtime.scorers import Scorer, WindowScorer
 
 STAGE = "cascade"
 CASCADE_FILE = "cascade.json"
-BLOCK_SECONDS = 60.0
 
 
 class _Data(BaseModel):
@@ -109,12 +109,7 @@ def _clip_triggers(sentry: Scorer, judge: WindowScorer, cfg: DetectorConfig, cli
 
 
 def _stream_triggers(sentry: Scorer, judge: WindowScorer, cfg: DetectorConfig, path: Path) -> Triggers:
-    sentry.reset()
-    parts = [
-        sentry.push(b)
-        for b in sf.blocks(str(path), blocksize=int(BLOCK_SECONDS * SAMPLE_RATE), dtype="float32")
-    ]
-    scores = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    scores = score_file(sentry, path)
     ats = trigger_samples(scores, sentry, cfg)
     pre, post = round(PRE_ROLL_S * SAMPLE_RATE), round(POST_ROLL_S * SAMPLE_RATE)
     judged = []

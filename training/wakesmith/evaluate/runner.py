@@ -15,29 +15,24 @@ import time
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from wakesmith.artifact import Artifact, Threshold
-from wakesmith.config import SAMPLE_RATE
 from wakesmith.data.store import ClipStore
 from wakesmith.evaluate.report import EvalReport, NegativeStream, PositiveScores, build_report
 from wakesmith.evaluate.sets import build_eval_sets
 from wakesmith.events import Emitter
 from wakesmith.home import Home
+from wakesmith.runtime import parallel
 from wakesmith.runtime.backends import OnnxBackend
 from wakesmith.runtime.scorers import Scorer, make_scorer
 
 STAGE = "evaluate"
-BLOCK_SECONDS = 60.0
 
 
 def score_file(scorer: Scorer, path: Path) -> np.ndarray:
-    """Scores of a whole recording, streamed in one-minute blocks (chunking never changes scores)."""
-    scorer.reset()
-    parts = []
-    for block in sf.blocks(str(path), blocksize=int(BLOCK_SECONDS * SAMPLE_RATE), dtype="float32"):
-        parts.append(scorer.push(block))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    """Scores of a whole recording as one stream from a reset, in one-minute blocks (chunking never
+    changes scores), on every core when it is long (:mod:`wakesmith.runtime.parallel`)."""
+    return parallel.score_file(scorer, path)
 
 
 def score_clips(scorer: Scorer, clips: list[np.ndarray], *, skip_s: float = 0.0) -> list[np.ndarray]:

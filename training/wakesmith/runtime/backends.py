@@ -53,9 +53,13 @@ class Backend(Protocol):
 class OnnxBackend:
     """onnxruntime on the CPU; metadata comes from the file's ``metadata_props``."""
 
-    def __init__(self, session: ort.InferenceSession, metadata: ModelMetadata) -> None:
+    def __init__(
+        self, session: ort.InferenceSession, metadata: ModelMetadata, path: Path | None = None
+    ) -> None:
         self.session = session
         self.metadata = metadata
+        self.path = path
+        """The file it was loaded from (None when built from a session)."""
         self.input_names = [i.name for i in session.get_inputs()]
         self.output_names = [o.name for o in session.get_outputs()]
 
@@ -79,7 +83,7 @@ class OnnxBackend:
                 f"{path} carries no wakesmith metadata ({ONNX_METADATA_KEY!r} in metadata_props); "
                 "only files exported by wakesmith can be run."
             )
-        backend = cls(session, ModelMetadata.from_json(raw, source=str(path)))
+        backend = cls(session, ModelMetadata.from_json(raw, source=str(path)), path)
         inputs, outputs = graph_names(backend.metadata)
         if backend.input_names != inputs or backend.output_names != outputs:
             raise ArtifactError(

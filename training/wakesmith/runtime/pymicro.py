@@ -13,11 +13,9 @@ detector, as on the device.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from wakesmith.config import SAMPLE_RATE, DetectorConfig
 from wakesmith.errors import ArtifactError, ToolMissingError
@@ -41,10 +39,6 @@ def esphome_detector(sliding_window_size: int, threshold: float | None = None) -
     return rule if threshold is None else rule.model_copy(update={"threshold": threshold})
 
 
-BLOCK_SECONDS = 60.0
-"""Long recordings are read and pushed in blocks of this length."""
-
-
 class MicroWakeWordScorer:
     """Per-inference probabilities of an ESPHome ``.tflite`` from 16 kHz audio, as a fresh stream."""
 
@@ -61,6 +55,7 @@ class MicroWakeWordScorer:
         if metadata is None or not metadata.streaming or metadata.features.name != "micro":
             raise ArtifactError(f"{tflite_path} is not a wakesmith ESPHome (streaming micro) model.")
         self.metadata: ModelMetadata = metadata
+        self.tflite_path, self.wake_word = Path(tflite_path), wake_word
         self._frontend = create_frontend(metadata.features)
         self._features_cls = MicroWakeWordFeatures
         self.model = MicroWakeWord(
@@ -108,10 +103,8 @@ class MicroWakeWordScorer:
         return self.push(audio)
 
     def score_file(self, path: Path | str) -> np.ndarray:
-        """Probabilities of a whole recording (16 kHz WAV) as one fresh stream, read in blocks."""
-        self.reset()
-        blocks: Iterable[np.ndarray] = sf.blocks(
-            str(path), blocksize=int(BLOCK_SECONDS * SAMPLE_RATE), dtype="float32"
-        )
-        parts = [self.push(b) for b in blocks]
-        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        """Probabilities of a whole recording (16 kHz WAV) as one fresh stream, on every core when it
+        is long (:func:`wakesmith.runtime.parallel.score_file`)."""
+        from wakesmith.runtime.parallel import score_file
+
+        return score_file(self, path)

@@ -71,6 +71,8 @@ class StreamingScorer:
         if block_steps < 1:
             raise ConfigError(f"block_steps must be at least 1 (got {block_steps}).")
         self.frontend = frontend or create_frontend(self.metadata.features)
+        self.default_frontend = frontend is None
+        """The front end the metadata describes (so the same scorer can be rebuilt from the file)."""
         self.block_steps = block_steps
         # State tensors the backend takes as inputs (none when it keeps the state inside).
         self._state_shapes = self.metadata.state_shapes if len(backend.input_names) > 1 else []
