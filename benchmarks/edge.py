@@ -30,12 +30,13 @@ from wakesmith import api
 from wakesmith.artifact import Artifact, resolve_artifact
 from wakesmith.data.store import ClipStore
 from wakesmith.evaluate.report import NegativeStream, build_report
-from wakesmith.evaluate.runner import score_clips, score_file
+from wakesmith.evaluate.runner import score_clips
 from wakesmith.evaluate.sets import build_eval_sets
 from wakesmith.events import Emitter
 from wakesmith.export.esphome import STEP_SECONDS, esphome_detector
 from wakesmith.home import Home
 from wakesmith.runtime.backends import OnnxBackend, TorchBackend
+from wakesmith.runtime.parallel import score_file
 from wakesmith.runtime.pymicro import MicroWakeWordScorer
 from wakesmith.runtime.scorers import make_scorer
 
@@ -75,7 +76,7 @@ def measure(ref: str, home: Home) -> dict[str, Any]:
     micro = MicroWakeWordScorer(manifest.with_suffix(".tflite"))
     micro.seconds_in_model = 0.0
     int8_pos = [micro.score(c) for c in sets.test_positives]
-    int8_neg = [NegativeStream(n, [micro.score_file(p)]) for n, p in sets.streams.items()]
+    int8_neg = [NegativeStream(n, [score_file(micro, p)]) for n, p in sets.streams.items()]
     audio_s = sum(len(c) for c in sets.test_positives) / 16000 + sum(
         len(s) * STEP_SECONDS for stream in int8_neg for s in stream.scores
     )

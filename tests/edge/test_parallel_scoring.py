@@ -13,6 +13,7 @@ import soundfile as sf
 from wakesmith.artifact import Artifact
 from wakesmith.config import SAMPLE_RATE
 from wakesmith.data.store import ClipStore
+from wakesmith.errors import AudioError
 from wakesmith.home import Home
 from wakesmith.runtime import OnnxBackend, TorchBackend, make_scorer
 from wakesmith.runtime.parallel import replica_of, score_file, spans
@@ -85,3 +86,15 @@ def test_spans_cover_every_step_once() -> None:
         first_kept_end = start + first_end + keep * step  # the first step a span keeps ends one step
         assert first_kept_end == prev_stop + step  # after the last step the span before it kept
         assert keep * step == warm
+
+
+def test_a_wrong_rate_or_a_corrupt_file_is_refused_with_what_to_do(
+    trained_sentry: Artifact, tmp_path: Path
+) -> None:
+    scorer = make_scorer(OnnxBackend.load(trained_sentry.onnx_path))
+    sf.write(tmp_path / "44k.wav", np.zeros(44_100, np.float32), 44_100)
+    with pytest.raises(AudioError, match="44100 Hz; scorers take 16000 Hz audio: resample it"):
+        score_file(scorer, tmp_path / "44k.wav")
+    (tmp_path / "broken.wav").write_bytes(b"RIFF\x00\x01not a wave at all")
+    with pytest.raises(AudioError, match="is not a readable WAV"):
+        score_file(scorer, tmp_path / "broken.wav")

@@ -25,12 +25,12 @@ from wakesmith.cli.main import app
 from wakesmith.config import SAMPLE_RATE, load_recipe
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import ArtifactError, ConfigError
-from wakesmith.evaluate.runner import score_file
 from wakesmith.events import Emitter
 from wakesmith.home import Home
 from wakesmith.mine import LEAD_S, MineConfig, mine_hard_negatives, mining_stream
 from wakesmith.runtime import OnnxBackend, make_scorer
 from wakesmith.runtime.detector import smooth_scores
+from wakesmith.runtime.parallel import score_file
 from wakesmith.train.data import load_items
 
 pytestmark = pytest.mark.slow

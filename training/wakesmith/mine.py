@@ -35,13 +35,13 @@ from wakesmith.config import SAMPLE_RATE, Section
 from wakesmith.data.schema import Clip, Label, NewClip, Source, Split
 from wakesmith.data.store import ClipStore
 from wakesmith.errors import ArtifactError, ConfigError, DatasetError
-from wakesmith.evaluate.runner import score_file
 from wakesmith.events import Emitter
 from wakesmith.fsio import atomic_write_text
 from wakesmith.home import Home
 from wakesmith.registry import did_you_mean
 from wakesmith.runtime.backends import OnnxBackend
 from wakesmith.runtime.detector import Detection, detect
+from wakesmith.runtime.parallel import score_file
 from wakesmith.runtime.scorers import make_scorer
 from wakesmith.synth.streams import build_stream
 

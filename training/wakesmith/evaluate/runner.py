@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -22,17 +21,11 @@ from wakesmith.evaluate.report import EvalReport, NegativeStream, PositiveScores
 from wakesmith.evaluate.sets import build_eval_sets
 from wakesmith.events import Emitter
 from wakesmith.home import Home
-from wakesmith.runtime import parallel
 from wakesmith.runtime.backends import OnnxBackend
+from wakesmith.runtime.parallel import score_file
 from wakesmith.runtime.scorers import Scorer, make_scorer
 
 STAGE = "evaluate"
-
-
-def score_file(scorer: Scorer, path: Path) -> np.ndarray:
-    """Scores of a whole recording as one stream from a reset, in one-minute blocks (chunking never
-    changes scores), on every core when it is long (:mod:`wakesmith.runtime.parallel`)."""
-    return parallel.score_file(scorer, path)
 
 
 def score_clips(scorer: Scorer, clips: list[np.ndarray], *, skip_s: float = 0.0) -> list[np.ndarray]:

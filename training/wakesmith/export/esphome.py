@@ -60,11 +60,12 @@ class Preset:
 def calibrate_cutoffs(tflite: Path, cal: CalibrationAudio, sliding_window_size: int) -> list[Preset]:
     """Score the INT8 file on ``cal`` through pymicro-wakeword; one cutoff per preset's FA/h budget."""
     from wakesmith.evaluate.report import NegativeStream, build_report
+    from wakesmith.runtime.parallel import score_file
     from wakesmith.runtime.pymicro import MicroWakeWordScorer
 
     scorer = MicroWakeWordScorer(tflite)
     pos = [scorer.score(clip) for clip in cal.positives]
-    negs = [scorer.score_file(path) for path in cal.negatives]
+    negs = [score_file(scorer, path) for path in cal.negatives]
     report = build_report(
         tflite.stem,
         "sentry",

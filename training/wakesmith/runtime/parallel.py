@@ -29,7 +29,7 @@ import numpy as np
 import soundfile as sf
 
 from wakesmith.config import SAMPLE_RATE
-from wakesmith.errors import WakesmithError
+from wakesmith.errors import AudioError, WakesmithError
 from wakesmith.runtime.backends import OnnxBackend
 from wakesmith.runtime.scorers import Scorer, StreamingScorer
 
@@ -109,7 +109,18 @@ def score_file(
     """Scores of a whole recording (16 kHz WAV) as one stream from a reset, on ``workers`` processes
     (0: one per core) when it is long enough and ``scorer`` can be rebuilt elsewhere."""
     path = Path(path)
-    frames = sf.info(str(path)).frames
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioError(
+            f"{path} is not a readable WAV ({exc}): rebuild the stream or pass another file."
+        ) from None
+    if info.samplerate != SAMPLE_RATE:
+        raise AudioError(
+            f"{path} is {info.samplerate} Hz; scorers take {SAMPLE_RATE} Hz audio: resample it "
+            "(e.g. `sox in.wav -r 16000 out.wav`) or rebuild the stream."
+        )
+    frames = info.frames
     n = min(workers or os.cpu_count() or 1, int(frames / SAMPLE_RATE // min_span_s))
     replica = replica_of(scorer)
     if n < 2 or replica is None:

@@ -101,10 +101,3 @@ class MicroWakeWordScorer:
         """Probabilities of a whole clip as a fresh stream."""
         self.reset()
         return self.push(audio)
-
-    def score_file(self, path: Path | str) -> np.ndarray:
-        """Probabilities of a whole recording (16 kHz WAV) as one fresh stream, on every core when it
-        is long (:func:`wakesmith.runtime.parallel.score_file`)."""
-        from wakesmith.runtime.parallel import score_file
-
-        return score_file(self, path)
