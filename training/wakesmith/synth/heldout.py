@@ -76,6 +76,8 @@ class _Take:
     pitch: float = 1.0
     noise_scale: float = 0.0
     noise_w: float = 0.0
+    seed: int = 0
+    """Piper's noise (Pico has none)."""
 
 
 def _take(engine: str, text: str, rng: random.Random) -> _Take:
@@ -85,7 +87,8 @@ def _take(engine: str, text: str, rng: random.Random) -> _Take:
         return _Take(engine, text, speed, rng.choice(pico.VOICES), pitch=round(rng.uniform(*PICO_PITCH), 2))
     scale = round(rng.uniform(*piper.NOISE_SCALE_RANGE), 3)
     width = round(rng.uniform(*piper.NOISE_W_RANGE), 3)
-    return _Take(engine, text, speed, str(piper.bundled_voice()), noise_scale=scale, noise_w=width)
+    return _Take(engine, text, speed, str(piper.bundled_voice()), noise_scale=scale, noise_w=width,
+                 seed=rng.randrange(2**31))  # fmt: skip
 
 
 def _speak(takes: list[_Take]) -> list[np.ndarray]:
@@ -95,7 +98,7 @@ def _speak(takes: list[_Take]) -> list[np.ndarray]:
             out.append(pico.synthesize(t.text, t.voice, speed=t.speed, pitch=t.pitch))
         else:
             out.append(piper.synthesize(t.text, Path(t.voice), speed=t.speed, noise_scale=t.noise_scale,
-                                        noise_w=t.noise_w))  # fmt: skip
+                                        noise_w=t.noise_w, seed=t.seed))  # fmt: skip
     return out
 
 

