@@ -68,6 +68,7 @@ OPTIONAL_TECHNIQUES_OFF: dict[str, object] = {
     "train.negative_context_p": 0.0,
     "train.cold_start_p": 0.0,
     "train.max_epochs_without_improvement": None,
+    "train.class_weights": "none",
     "qat.enabled": False,
     "size_target.max_flash_kb": None,
     "size_target.max_arena_kb": None,

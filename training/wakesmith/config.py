@@ -285,6 +285,11 @@ class TrainConfig(Section):
     negative_weight: float = 1.0
     hard_negative_weight: float = 2.0
     """Loss weight of phonetic confusables and Judge-rejected hard negatives."""
+    class_weights: Literal["none", "balanced"] = "none"
+    """``balanced`` scales every clip's loss weight so that positives and negatives weigh the same in
+    expectation, whatever their share of the training examples (``positive_fraction`` with balanced
+    batches, the split's own balance without): positives × 1/(2·share), negatives × 1/(2·(1 − share)).
+    ``none`` (the default) leaves the weights as set above."""
     samples_per_epoch: int | None = None
     """Training examples drawn per epoch; None means one per training clip."""
     negative_context_p: float = 0.0

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import lightning as L
@@ -72,6 +72,10 @@ def load_items(store: ClipStore, recipe: Recipe, split: str) -> list[ClipItem]:
             f"{len(items) - n_pos} negative clips; training needs both. Add data (`wakesmith synth` or "
             "`wakesmith dataset scan`) and run `wakesmith dataset split`."
         )
+    if recipe.train.class_weights == "balanced":
+        share = recipe.train.positive_fraction if recipe.train.balanced_batches else n_pos / len(items)
+        scale = {True: 0.5 / share, False: 0.5 / (1.0 - share)}
+        items = [replace(i, weight=i.weight * scale[i.positive]) for i in items]
     return items
 
 
