@@ -9,7 +9,7 @@ import onnx
 import pytest
 
 from wakesmith import api
-from wakesmith.artifact import Artifact
+from wakesmith.artifact import Artifact, set_current
 from wakesmith.config import SAMPLE_RATE, DetectorConfig
 from wakesmith.evaluate.cascade import CASCADE_FILE, CascadeReport
 from wakesmith.home import Home
@@ -93,6 +93,24 @@ def test_cascade_thresholds_ship_in_the_judge(cascade) -> None:  # type: ignore[
     saved = CascadeReport.model_validate_json((judge.path / CASCADE_FILE).read_text())
     assert saved == report
     assert json.loads(saved.model_dump_json())["sentry_threshold"] == report.sentry_threshold
+
+
+def test_another_sentrys_cascade_is_reported_without_changing_the_judge(  # type: ignore[no-untyped-def]
+    cascade, trained_sentry: Artifact, edge_home: Home, tmp_path
+) -> None:
+    """The judge's cascade thresholds belong to the sentry deployed beside it: a cascade with a sentry
+    that is not the current one (an experiment) is measured and saved apart, the judge left as it was."""
+    _, judge = cascade
+    before = {p.name: p.read_bytes() for p in judge.path.iterdir() if p.is_file()}
+    assert not api.is_current(trained_sentry, home=edge_home)  # trained, evaluated, never blessed
+    report = api.evaluate_cascade(trained_sentry.path, judge.path, home=edge_home, ship=False)
+    after = {p.name: p.read_bytes() for p in judge.path.iterdir() if p.is_file()}
+    side = f"cascade-{trained_sentry.model_id}.json"
+    assert CascadeReport.model_validate_json(after.pop(side)) == report
+    assert after == before  # metadata, ONNX file and cascade.json untouched
+    elsewhere = Home(tmp_path)
+    set_current(elsewhere, "sentry", trained_sentry.model_id)
+    assert api.is_current(trained_sentry, home=elsewhere)
 
 
 def test_the_judge_verifies_triggers_at_its_cascade_threshold(cascade) -> None:  # type: ignore[no-untyped-def]

@@ -247,6 +247,7 @@ def evaluate_cascade(
     *,
     home: Home | Path | str | None = None,
     emitter: Emitter | None = None,
+    ship: bool = True,
 ) -> CascadeReport:
     """Evaluate sentry → trigger buffer → Judge as one system, as a satellite with the gate runs it.
 
@@ -254,14 +255,16 @@ def evaluate_cascade(
     when the edge extra is installed (exported now if the artifact has none), else its float ONNX at
     its calibrated default (the report's ``sentry_runtime`` says which). The Judge's trigger
     thresholds are calibrated for the cascade on validation speakers and stored in the judge artifact
-    (``cascade_thresholds``); the report is saved beside them (``cascade.json``).
+    (``cascade_thresholds``); the report is saved beside them (``cascade.json``). ``ship=False`` measures
+    without changing the judge (the report goes to ``cascade-<sentry id>.json``): for a sentry that is
+    not the one deployed beside it.
     """
     from wakesmith.evaluate.cascade import run_cascade
 
     h, em = _home(home), _emitter(emitter)
     sentry_art, judge_art = resolve_artifact(sentry, h), resolve_artifact(judge, h)
     scorer, label, cfg = _shipped_sentry(sentry_art, em)
-    return run_cascade(sentry_art, judge_art, open_store(h), h, em, sentry=(scorer, label, cfg))
+    return run_cascade(sentry_art, judge_art, open_store(h), h, em, sentry=(scorer, label, cfg), ship=ship)
 
 
 def cascade_pair(
@@ -425,6 +428,11 @@ def detect(
     from wakesmith.runtime.files import detect_file
 
     return detect_file(resolve_artifact(model, _home(home)), Path(audio), preset=preset)
+
+
+def is_current(artifact: Artifact, *, home: Home | Path | str | None = None) -> bool:
+    """Whether ``artifact`` is the current model of its role (the one deploys and cascades use)."""
+    return read_current(_home(home)).get(artifact.metadata.role) == artifact.model_id
 
 
 def bless(model: str | Path, *, home: Home | Path | str | None = None) -> Artifact:

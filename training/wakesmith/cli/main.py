@@ -194,9 +194,21 @@ def evaluate(
         pair = api.cascade_pair(model, home=home)
         if pair is None:
             return
+        # The judge's cascade thresholds are for the sentry deployed beside it: another sentry's cascade
+        # is measured and reported, and the judge left as it is.
+        ship = api.is_current(pair[0], home=home)
         sentry, judge = (str(a.path) for a in pair)
-    cascade = _run(lambda em: api.evaluate_cascade(sentry, judge, home=home, emitter=em))
+    else:
+        ship = True
+    cascade = _run(lambda em: api.evaluate_cascade(sentry, judge, home=home, emitter=em, ship=ship))
     console.print(cascade_table(cascade))
+    if not ship:
+        console.print(
+            f"{cascade.judge_id}'s cascade thresholds are unchanged: {cascade.sentry_id} is not the current "
+            f"sentry (`wakesmith bless {cascade.sentry_id}`, then `wakesmith evaluate cascade`, ships them).",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 @app.command()

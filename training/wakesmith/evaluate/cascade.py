@@ -87,8 +87,8 @@ class CascadeReport(_Data):
         frr, n = (self.frr, self.positives) if chosen is None else (chosen.frr, chosen.count)
         return recall_on(self.thresholds, self.streams, frr, n, target, stream)
 
-    def save(self, folder: Path) -> Path:
-        return atomic_write_text(Path(folder) / CASCADE_FILE, self.model_dump_json(indent=2))
+    def save(self, folder: Path, name: str = CASCADE_FILE) -> Path:
+        return atomic_write_text(Path(folder) / name, self.model_dump_json(indent=2))
 
 
 @dataclass(frozen=True)
@@ -240,8 +240,12 @@ def run_cascade(
     emitter: Emitter,
     *,
     sentry: tuple[Scorer, str, DetectorConfig],
+    ship: bool = True,
 ) -> CascadeReport:
-    """Calibrate the Judge's trigger thresholds for the cascade, measure it, save ``cascade.json``."""
+    """Calibrate the Judge's trigger thresholds for the cascade and measure it. With ``ship`` the
+    thresholds go into the judge artifact (``cascade_thresholds``) and the report beside them
+    (``cascade.json``); without it the judge is left as it is and the report is saved as
+    ``cascade-<sentry id>.json`` in the judge's folder."""
     scorer, label, cfg = sentry
     s_recipe, j_recipe = sentry_artifact.recipe(), judge_artifact.recipe()
     if s_recipe.dataset_name != j_recipe.dataset_name:
@@ -262,6 +266,11 @@ def run_cascade(
         sentry_id=sentry_artifact.model_id, judge_id=judge_artifact.model_id,
         test=test, calibrated=calibrated, eval_cfg=s_recipe.eval,
     )  # fmt: skip
+    if not ship:
+        saved = report.save(judge_artifact.path, f"cascade-{sentry_artifact.model_id}.json")
+        emitter.saved(STAGE, str(saved))
+        emitter.finished(STAGE, f"cascade measured; {judge_artifact.model_id}'s thresholds left as they were")
+        return report
     emitter.saved(STAGE, str(report.save(judge_artifact.path)))
     meta = judge_artifact.metadata
     meta.cascade_thresholds = [
