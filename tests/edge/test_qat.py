@@ -51,7 +51,10 @@ def test_prepare_keeps_parameters_and_the_warm_up_is_the_float_model() -> None:
     params = {id(p) for p in model.parameters()}
     prepare_qat(model)
     assert {id(p) for p in model.parameters()} == params  # the optimizer keeps training the same tensors
-    assert type(model.stem).__name__ == "ConvBn1d" and type(model.blocks[0].pointwise).__name__ == "ConvBn1d"
+    # Conv+BN+ReLU fused (the ReLU modules become identities), as TFLite fuses the activation.
+    assert type(model.stem).__name__ == "ConvBnReLU1d"
+    assert type(model.blocks[0].pointwise).__name__ == "ConvBnReLU1d"
+    assert type(model.blocks[0].act).__name__ == "Identity"
     model.eval()
     with torch.no_grad():
         np.testing.assert_allclose(model(x).numpy(), reference.numpy(), atol=FLOAT_ATOL)
@@ -70,7 +73,36 @@ def test_prepare_keeps_parameters_and_the_warm_up_is_the_float_model() -> None:
         assert type(plain) is SentryTCN and not hasattr(plain, "qconfig")
         np.testing.assert_allclose(plain(x).numpy(), float_after.numpy(), atol=FLOAT_ATOL)
     assert float((quantized - float_after).abs().max()) > 1e-4  # fake quantization really acts
+    # The conv's output is quantized after its ReLU: the int8 range covers only [0, max].
+    assert float(model.stem.activation_post_process.activation_post_process.min_val) >= 0.0
+    assert float(model.blocks[0].pointwise.activation_post_process.activation_post_process.min_val) >= 0.0
     assert set(plain.state_dict()) == set(_trained_like().state_dict())
+
+
+@pytest.mark.filterwarnings("ignore:Please use quant_min and quant_max")  # torch's fbgemm/x86 configs
+@pytest.mark.parametrize("backend", ["fbgemm", "x86", "qnnpack"])
+def test_the_backend_picks_torchs_scheme_for_that_engine(backend: str) -> None:
+    """``qat.backend``: torch's QAT configuration for fbgemm / x86 / qnnpack instead of TFLite's."""
+    import torch.ao.quantization as tq
+
+    x = torch.rand(2, 150, 40) * 26
+    outputs = {}
+    for name in ("eager", backend):
+        model = _trained_like()
+        prepare_qat(model, name)
+        want = tq.get_default_qat_qconfig(backend) if name == backend else None
+        if want is not None:
+            assert model.stem.weight_fake_quant.qscheme == want.weight().qscheme
+            assert model.stem.activation_post_process.quant_max == want.activation().quant_max
+        set_fake_quant(model, enabled=True)
+        model.train()
+        with torch.no_grad():
+            model(x)
+        model.eval()
+        with torch.no_grad():
+            outputs[name] = model(x)
+    assert not torch.allclose(outputs["eager"], outputs[backend])
+    assert load_recipe(None, [f"qat.backend={backend}"]).qat.backend == backend
 
 
 def test_qat_refuses_other_models() -> None:

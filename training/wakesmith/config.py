@@ -411,8 +411,11 @@ class QatConfig(Section):
     enabled: bool = False
     start_epoch: int = 0
     """Float warm-up epochs before fake quantization starts (0: from the first epoch)."""
-    backend: Literal["eager"] = "eager"
-    """``eager``: ``torch.ao.quantization`` (per-tensor int8 activations, per-channel weights)."""
+    backend: Literal["eager", "fbgemm", "x86", "qnnpack"] = "eager"
+    """The fake-quantization scheme (``torch.ao.quantization``, eager mode): ``eager`` is TFLite's
+    (per-tensor int8 activations, per-channel int8 weights), the one the ESPHome export uses;
+    ``fbgemm``, ``x86`` and ``qnnpack`` are torch's QAT configurations for those engines, for
+    comparison (the shipped file is still quantized by TFLite)."""
 
     @field_validator("start_epoch")
     @classmethod

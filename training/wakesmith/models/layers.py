@@ -51,6 +51,7 @@ class DepthwiseSeparableBlock(nn.Module):
         )
         self.pointwise = nn.Conv1d(channels, channels, 1, bias=False)
         self.norm = nn.BatchNorm1d(channels)
+        self.act = nn.ReLU()  # a module (no weights), so QAT fuses Conv+BN+ReLU as TFLite does
 
     @property
     def context(self) -> int:
@@ -59,7 +60,7 @@ class DepthwiseSeparableBlock(nn.Module):
     def forward(self, x: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
         y, next_state = self.depthwise(x, state)
         # ReLU before the add, so it fuses into the conv on TFLite (ADD is then a plain add).
-        return x + F.relu(self.norm(self.pointwise(y))), next_state
+        return x + self.act(self.norm(self.pointwise(y))), next_state
 
 
 class ResidualBlock2d(nn.Module):

@@ -22,7 +22,6 @@ the initial values of the ring buffers (TFLite), so every runtime agrees.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from wakesmith.errors import ConfigError
@@ -63,6 +62,7 @@ class SentryTCN(StreamingWakeModel):
         # kernel == stride: each step sees exactly its own frames, so the stem needs no state.
         self.stem = nn.Conv1d(input_dim, channels, kernel_size=stride, stride=stride, bias=False)
         self.stem_norm = nn.BatchNorm1d(channels)
+        self.stem_act = nn.ReLU()  # a module, so QAT fuses the stem's Conv+BN+ReLU
         self.blocks = nn.ModuleList(
             DepthwiseSeparableBlock(channels, kernel, dilation=2**i) for i in range(blocks)
         )
@@ -119,7 +119,7 @@ class SentryTCN(StreamingWakeModel):
             raise ValueError(f"stream chunks must be a multiple of {self._stride} frames, got {x.shape[1]}")
         if len(state) != len(self._state_shapes):
             raise ValueError(f"expected {len(self._state_shapes)} state tensors, got {len(state)}")
-        h = F.relu(self.stem_norm(self.stem(x.transpose(1, 2))))
+        h = self.stem_act(self.stem_norm(self.stem(x.transpose(1, 2))))
         next_state = []
         resets = self.reset_states()
         for i, (block, s) in enumerate(zip(self._blocks(), state, strict=True)):

@@ -162,7 +162,7 @@ def _callbacks(
     if recipe.qat.enabled:
         from wakesmith.train.qat import QatCallback
 
-        callbacks.append(QatCallback(recipe.qat.start_epoch))
+        callbacks.append(QatCallback(recipe.qat.start_epoch, recipe.qat.backend))
     return callbacks, best
 
 

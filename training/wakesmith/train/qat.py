@@ -9,9 +9,14 @@ working, and it needs no graph capture.
 
 What it does, matching what TFLite does to the ESPHome model:
 
-- fuse Conv+BatchNorm (the stem and every pointwise conv; their ReLU is functional) and swap every
-  conv for its QAT version: weights fake-quantized int8 symmetric per output channel, each conv's
-  output fake-quantized int8 per tensor;
+- fuse Conv+BatchNorm+ReLU (the stem and every pointwise conv, whose ReLU is a module for this) and
+  swap every conv for its QAT version: weights fake-quantized int8 symmetric per output channel, each
+  conv's output fake-quantized int8 per tensor *after* its ReLU, as TFLite quantizes a conv with a
+  fused activation (the int8 range then covers [0, max], not the pre-activation's negatives too);
+- ``qat.backend`` picks the scheme: ``eager`` (the default) is TFLite's, the one the ESPHome file
+  is quantized with; ``fbgemm``, ``x86`` and ``qnnpack`` are torch's own QAT configurations for those
+  engines (7-bit activations on fbgemm/x86, per-tensor weights on qnnpack), for comparison only:
+  what ships is still converted by TFLite;
 - a float warm-up: fake quantization and observers stay off until ``qat.start_epoch``
   (:class:`QatCallback`), so the module structure, and so the checkpoints, never change mid-run;
 - after training, :func:`strip_qat` gives back a plain ``SentryTCN`` with the learnt weights; the TFLite
@@ -40,8 +45,11 @@ log = logging.getLogger(__name__)
 INT8_MIN, INT8_MAX = -128, 127
 
 
-def qat_qconfig() -> tq.QConfig:
-    """int8 activations per tensor (affine), int8 weights per channel (symmetric): TFLite's scheme."""
+def qat_qconfig(backend: str = "eager") -> tq.QConfig:
+    """``eager``: int8 activations per tensor (affine), int8 weights per channel (symmetric), TFLite's
+    scheme; ``fbgemm`` / ``x86`` / ``qnnpack``: torch's default QAT configuration for that engine."""
+    if backend != "eager":
+        return tq.get_default_qat_qconfig(backend)
     activation = tq.FakeQuantize.with_args(
         observer=tq.MovingAverageMinMaxObserver,
         quant_min=INT8_MIN,
@@ -53,12 +61,14 @@ def qat_qconfig() -> tq.QConfig:
 
 
 def _fusion_groups(model: SentryTCN) -> list[list[str]]:
-    groups = [["stem", "stem_norm"]]
-    groups += [[f"blocks.{i}.pointwise", f"blocks.{i}.norm"] for i in range(len(model.blocks))]
+    groups = [["stem", "stem_norm", "stem_act"]]
+    groups += [
+        [f"blocks.{i}.pointwise", f"blocks.{i}.norm", f"blocks.{i}.act"] for i in range(len(model.blocks))
+    ]
     return groups
 
 
-def prepare_qat(model: WakeModel) -> WakeModel:
+def prepare_qat(model: WakeModel, backend: str = "eager") -> WakeModel:
     """Fuse and swap ``model``'s modules for QAT, in place (fake quantization starts disabled)."""
     if not isinstance(model, SentryTCN):
         raise ConfigError(
@@ -69,7 +79,7 @@ def prepare_qat(model: WakeModel) -> WakeModel:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao.quantization's deprecation notice, once per call
         tq.fuse_modules_qat(model, _fusion_groups(model), inplace=True)
-        model.qconfig = qat_qconfig()  # type: ignore[assignment]
+        model.qconfig = qat_qconfig(backend)  # type: ignore[assignment]
         mapping = tq.get_default_qat_module_mappings() | {nn.Conv1d: nnqat.Conv1d}
         tq.prepare_qat(model, mapping=mapping, inplace=True)
     set_fake_quant(model, enabled=False)
@@ -128,15 +138,16 @@ class QatCallback(Callback):
     """Prepares the task's model for QAT before any checkpoint is restored; turns fake quantization on
     from epoch ``start_epoch`` (float warm-up before), deterministically from the epoch number."""
 
-    def __init__(self, start_epoch: int) -> None:
+    def __init__(self, start_epoch: int, backend: str = "eager") -> None:
         self.start_epoch = start_epoch
+        self.backend = backend
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         model = getattr(pl_module, "model", None)
         if not isinstance(model, WakeModel):
             raise ConfigError("QAT needs the task's model at pl_module.model.")
         if not hasattr(model, "qconfig"):
-            prepare_qat(model)
+            prepare_qat(model, self.backend)
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         on = trainer.current_epoch >= self.start_epoch
