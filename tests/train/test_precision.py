@@ -36,3 +36,36 @@ def test_bf16_mixed_precision_trains_and_ships_float32(home_copy: Home) -> None:
     assert [h["epoch"] for h in plain_run.history] == [0, 1] == [int(r["epoch"]) for r in logged]
     for entry, row in zip(plain_run.history, logged, strict=True):
         assert entry["val/select"] == pytest.approx(float(row["val/select"]))
+
+
+JUDGE = ["model.params={channels: 8, blocks: 1}"]  # the judge recipe's judge_resnet, small
+
+
+def test_channels_last_is_left_to_cuda_and_says_so_on_the_cpu(home_copy: Home) -> None:
+    """``train.channels_last`` acts on a CUDA device only (the GPU test below); on the CPU the run
+    warns and trains exactly as without it."""
+    from wakesmith.events import Emitter
+    from wakesmith.train.fit import CHANNELS_LAST_ON_CPU
+
+    warnings: list[str] = []
+    emitter = Emitter(lambda e: warnings.append(e.message) if e.name == "warning" else None)
+    plain = _weights(api.train("judge", overrides=[*OVERRIDES, *JUDGE], home=home_copy))
+    cpu = [*OVERRIDES, *JUDGE, "train.channels_last=true", "train.accelerator=cpu"]
+    last = _weights(api.train("judge", overrides=cpu, home=home_copy, emitter=emitter))
+    assert CHANNELS_LAST_ON_CPU in warnings
+    assert plain.keys() == last.keys()
+    for k, v in last.items():
+        assert torch.equal(v, plain[k]), k
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_gpu_run_trains_with_bf16_and_channels_last_and_reports_its_memory(home_copy: Home) -> None:
+    from wakesmith.events import Emitter
+
+    metrics: list[dict] = []
+    emitter = Emitter(lambda e: metrics.append(e.data) if e.name == "metric" else None)
+    gpu = ["train.accelerator=gpu", "train.precision=bf16-mixed", "train.channels_last=true"]
+    summary = api.train("judge", overrides=[*OVERRIDES, *JUDGE, *gpu], home=home_copy, emitter=emitter)
+    assert summary.artifact.onnx_path.is_file()
+    assert metrics and all(m["gpu_memory_mib"] > 0 for m in metrics)

@@ -308,6 +308,11 @@ class TrainConfig(Section):
     ema_decay: float = 0.999
     precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
     accelerator: Literal["auto", "cpu", "gpu"] = "auto"
+    channels_last: bool = False
+    """On a CUDA device, keep 4-D conv weights (the window models' 2-D convolutions) in channels-last
+    memory layout while training, the layout GPU tensor cores run fastest; the artifact gets the usual
+    layout back. Ignored, with a warning, on the CPU, where torch 2.13's channels-last convolution
+    backward crashed the process (a double free, training ``judge_resnet``). Off by default."""
     seed: int = 0
     num_workers: int = -1
     """DataLoader worker processes; -1 means CPU cores minus one (at least one)."""

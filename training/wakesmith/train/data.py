@@ -79,6 +79,11 @@ def load_items(store: ClipStore, recipe: Recipe, split: str) -> list[ClipItem]:
     return items
 
 
+def on_cuda(recipe: Recipe) -> bool:
+    """Whether the run trains on a CUDA device (``train.accelerator`` auto or gpu, and one is there)."""
+    return recipe.train.accelerator != "cpu" and torch.cuda.is_available()
+
+
 HARD_KINDS = ("confusable", "hard_negative")
 """Negatives that sound like the phrase on purpose; validation reports them separately."""
 
@@ -398,6 +403,8 @@ class WakeDataModule(L.LightningDataModule):
             num_workers=workers,
             persistent_workers=workers > 0,
             drop_last=False,
+            # Page-locked batches on a GPU run, so Lightning's copies to the device are non-blocking.
+            pin_memory=on_cuda(self.recipe),
         )
 
     def train_dataloader(self) -> DataLoader | EchoedBatches:

@@ -27,7 +27,7 @@ from wakesmith.data.store import ClipStore
 from wakesmith.events import Emitter
 from wakesmith.home import Home
 from wakesmith.models import WakeModel, create_model
-from wakesmith.train.data import WakeDataModule
+from wakesmith.train.data import WakeDataModule, on_cuda
 from wakesmith.train.task import WakeWordTask
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,9 @@ class EventCallback(Callback):
             return
         values = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
         values["epoch"] = trainer.current_epoch
+        if pl_module.device.type == "cuda":  # GPU memory telemetry: the epoch's peak, then reset
+            values["gpu_memory_mib"] = torch.cuda.max_memory_allocated(pl_module.device) / 2**20
+            torch.cuda.reset_peak_memory_stats(pl_module.device)
         self.history.append(values)
         self.emitter.metric(STAGE, **values)
 
@@ -190,6 +193,8 @@ def _load_best(
     if not best_path.is_file():
         best_path = resume
     load_weights(model, best_path)
+    # Back from train.channels_last, if set (torch's stubs lack the memory_format overload).
+    model = model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     if recipe.qat.enabled:
         from wakesmith.train.qat import strip_qat
 
@@ -221,6 +226,12 @@ def _task(
     )
 
 
+CHANNELS_LAST_ON_CPU = (
+    "train.channels_last is for CUDA devices and is ignored on the CPU (there, torch 2.13's channels-last "
+    "convolution backward crashed the process); this run trains in the usual layout."
+)
+
+
 def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitResult:
     """Train ``recipe`` on its dataset's train split, validate on its val split, return the best model."""
     _quiet_lightning()
@@ -243,6 +254,10 @@ def fit(recipe: Recipe, store: ClipStore, home: Home, emitter: Emitter) -> FitRe
     data.setup("fit")
     steps_per_epoch = len(data.train_dataloader())
     model = build_model(recipe)
+    if recipe.train.channels_last and on_cuda(recipe):
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    elif recipe.train.channels_last:
+        emitter.warning(STAGE, CHANNELS_LAST_ON_CPU)
     task = _task(model, recipe, teachers, data, steps_per_epoch)
     events = EventCallback(emitter, total_steps=steps_per_epoch * recipe.train.epochs)
     callbacks, best = _callbacks(recipe, ckpt_dir, events)
