@@ -73,6 +73,18 @@ def test_kokoro_has_its_own_budget_and_leaves_other_jobs_unchanged(small_words: 
     assert all(not j.phonemes for j in extra)  # Kokoro speaks plain text only
 
 
+def test_kokoro_takes_of_the_phrase_are_distinct_clips(small_words: Path, tmp_path: Path) -> None:
+    """Kokoro is deterministic: each job draws its own rate, so repeated takes are not one clip."""
+    cfg = SynthConfig(phrase="hey katya", **SMALL, kokoro_positives=400)
+    takes = [(j.voice, j.text, j.speed) for j in plan(cfg, cache_dir=tmp_path, words_path=small_words)
+             if j.engine == KOKORO]  # fmt: skip
+    assert len(takes) == len(set(takes)) == 400
+    lo, hi = kokoro.SPEED_WPM
+    assert all(lo <= speed <= hi for _, _, speed in takes)
+    factors = {kokoro.speed_factor(speed) for _, _, speed in takes}
+    assert min(factors) >= kokoro.SPEED_FACTOR_RANGE[0] and max(factors) <= kokoro.SPEED_FACTOR_RANGE[1]
+
+
 def test_bad_kokoro_settings_fail_before_any_work(small_words: Path, tmp_path: Path) -> None:
     for update, words in (({"kokoro_voices": []}, "kokoro_voices"), ({"kokoro_voices": ["nope"]}, "nope"),
                           ({"kokoro_negatives": -1}, "kokoro_negatives")):  # fmt: skip

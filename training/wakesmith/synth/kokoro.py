@@ -44,6 +44,11 @@ MODEL_RATE = 24000
 BASE_SPEED_WPM = 160
 SPEED_FACTOR_RANGE = (0.7, 1.4)
 """Kokoro speaks cleanly in this range; outside it words blur or stretch unnaturally."""
+SPEED_WPM = (120, 200)
+"""The speaking rates (words per minute; speed factor 0.75–1.25) a Kokoro job draws from. Kokoro has no
+random variation of its own — the same text, speaker and rate is the same audio — so a planned rate
+per job is what makes two takes of the phrase by one speaker two clips: with the four espeak-ng
+rates of ``synth.speeds``, 400 planned positives of the default ten speakers were 40 distinct clips."""
 MAX_TOKENS = 510
 PEAK = 0.7
 """Kokoro's output level varies by voice; every clip is brought to this peak (levels are augmented later)."""

@@ -365,12 +365,20 @@ def _kokoro_jobs(cfg: SynthConfig, found: Sequence[Any], dictionary: Sequence[st
     if not (cfg.kokoro_positives or cfg.kokoro_negatives):
         return
     rng = random.Random(f"{cfg.seed}:kokoro")
-    spk, speed = _cycle(cfg.kokoro_voices, rng), _cycle(cfg.speeds, rng)
+    spk = _cycle(cfg.kokoro_voices, rng)
+    taken: set[tuple[str, str, int]] = set()
 
     def job(label: Label, kind: Kind, text: str, **meta: Any) -> SynthJob:
         spec = next(spk)
+        # A rate of its own per job, not one a take of the same text by this speaker has: Kokoro speaks
+        # the same text, speaker and rate as the same audio.
+        for _ in range(100):
+            speed = rng.randint(*kokoro.SPEED_WPM)
+            if (spec, text, speed) not in taken:
+                break
+        taken.add((spec, text, speed))
         return _job(label=label, kind=kind, speaker=kokoro.speaker_id(spec), text=text, engine=KOKORO,
-                    voice=spec, speed=next(speed), seed=rng.randrange(2**31), meta=meta)  # fmt: skip
+                    voice=spec, speed=speed, seed=rng.randrange(2**31), meta=meta)  # fmt: skip
 
     forms = _cycle(phrase_variants(cfg.phrase), rng)
     for _ in range(cfg.kokoro_positives):
