@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -21,10 +22,32 @@ STARTUP_S = 60.0
 PAGE_KB = 1024
 
 
+START_ATTEMPTS = 3
+LOWEST_PORT = 10_000
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        lo, hi = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(lo), int(hi)
+    except (OSError, ValueError):
+        return 32_768, 60_999
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free loopback port below the kernel's ephemeral range: a port the kernel hands out itself
+    (``bind(0)``) can be given to another process's outgoing connection before the Judge binds it."""
+    lo, _ = _ephemeral_ports()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(LOWEST_PORT, lo) if lo > LOWEST_PORT + 1000 else 0
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise AssertionError("no free loopback port")
 
 
 class JudgeProcess:
@@ -43,26 +66,35 @@ class JudgeProcess:
         ``--config`` with ``settings`` written to a file); ``{port}`` and ``{http_port}`` in ``argv``
         become the free ports chosen here."""
         folder.mkdir(parents=True, exist_ok=True)
-        self.port, self.http_port = free_port(), free_port()
         self.token = str(settings.get("http_token", ""))
         self.log = folder / "judge.log"
-        if argv is None:
-            config = folder / "judge.json"
-            full = {"uri": f"tcp://127.0.0.1:{self.port}", "http_port": self.http_port, **settings}
-            config.write_text(json.dumps(full))
-            argv = ["--config", str(config)]
-        else:
-            argv = [a.format(port=self.port, http_port=self.http_port) for a in argv]
         full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
         command = command or [sys.executable, "-m", "wakesmith.cli.main", "judge"]
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [*command, *argv],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=full_env,
-            )
-        self._wait()
+        for attempt in range(START_ATTEMPTS):  # new ports if another process took one meanwhile
+            self.port = free_port()
+            self.http_port = free_port()
+            while self.http_port == self.port:
+                self.http_port = free_port()
+            if argv is None:
+                config = folder / "judge.json"
+                full = {"uri": f"tcp://127.0.0.1:{self.port}", "http_port": self.http_port, **settings}
+                config.write_text(json.dumps(full))
+                args = ["--config", str(config)]
+            else:
+                args = [a.format(port=self.port, http_port=self.http_port) for a in argv]
+            with self.log.open("ab") as out:
+                self.proc = subprocess.Popen(
+                    [*command, *args],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=full_env,
+                )
+            try:
+                self._wait()
+                return
+            except AssertionError:
+                if attempt + 1 == START_ATTEMPTS or "address already in use" not in self.log.read_text():
+                    raise
 
     @property
     def http(self) -> str:
