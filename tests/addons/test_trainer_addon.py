@@ -4,7 +4,6 @@ studio's settings, ingress for the sidebar and the token for everyone else, the 
 from __future__ import annotations
 
 import json
-import socket
 import stat
 import subprocess
 import sys
@@ -19,6 +18,9 @@ import yaml
 
 from wakesmith.errors import ConfigError
 from wakesmith.server.addon import TrainerOptions, prepare
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: loopback
+from loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "addons" / "wakesmith_trainer" / "config.yaml").read_text())
@@ -54,15 +56,9 @@ def test_a_wrong_option_is_named(tmp_path: Path) -> None:
     assert set(TrainerOptions.model_fields) == set(CONFIG["schema"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def addon(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "addon.log"
     cmd = [sys.executable, "-m", "wakesmith.cli.main", "trainer-addon"]
     cmd += ["--options", str(_options(tmp_path)), "--data", str(tmp_path / "data"), "--port", str(port)]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: loopback
+from loopback import free_port as free_port  # tests import it from here
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,3 @@ class JudgeProcess:
     port: int
     captures: Path
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -14,11 +14,15 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: loopback
+from loopback import free_port
 
 STARTUP_S = 60.0
 
@@ -44,12 +48,6 @@ def judge_fixture() -> dict[str, str]:
     return dict(json.loads(manifest.read_text()))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def judge_port(
     socket_enabled: None, judge_fixture: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -59,7 +57,7 @@ def judge_port(
     The harness blocks sockets (pytest-socket) except to 127.0.0.1 once ``socket_enabled`` is asked for.
     """
     python = _required("WAKESMITH_JUDGE_PYTHON")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("judge") / "judge.log"
     cmd = [python, "-m", "wakesmith.cli.main", "judge", "--model", judge_fixture["model"]]
     cmd += ["--uri", f"tcp://127.0.0.1:{port}", "--http-port", "0"]

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import wave
@@ -19,6 +20,9 @@ import pytest_socket
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: loopback
+import loopback
 
 STARTUP_S = 60.0
 TOKEN = "ha2025-test-token-0123456789"
@@ -46,9 +50,8 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
 
 
 def free_port() -> int:
-    with _sockets(), socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with _sockets():
+        return loopback.free_port()
 
 
 class Judge:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import socket
 import subprocess
 import sys
 import time
@@ -18,36 +16,14 @@ from typing import Any
 
 import httpx
 
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: loopback
+from loopback import free_port as free_port  # tests import it from here
+
 STARTUP_S = 60.0
 PAGE_KB = 1024
 
 
 START_ATTEMPTS = 3
-LOWEST_PORT = 10_000
-
-
-def _ephemeral_ports() -> tuple[int, int]:
-    try:
-        lo, hi = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(lo), int(hi)
-    except (OSError, ValueError):
-        return 32_768, 60_999
-
-
-def free_port() -> int:
-    """A free loopback port below the kernel's ephemeral range: a port the kernel hands out itself
-    (``bind(0)``) can be given to another process's outgoing connection before the Judge binds it."""
-    lo, _ = _ephemeral_ports()
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(LOWEST_PORT, lo) if lo > LOWEST_PORT + 1000 else 0
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    raise AssertionError("no free loopback port")
 
 
 class JudgeProcess:

@@ -6,6 +6,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,13 +22,10 @@ from conftest import RunningJudge, judge_settings
 from wakesmith.judge.settings import MqttSettings
 from wakesmith.judge.telemetry import SatelliteStats, Telemetry
 
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: loopback
+from loopback import free_port
+
 WAIT_S = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Broker:
@@ -38,7 +36,7 @@ class Broker:
         if not Path(exe).exists():
             pytest.fail("mosquitto is not installed: run scripts/system-deps.sh")
         self.exe = exe
-        self.port = _free_port()
+        self.port = free_port()
         self.conf = folder / "mosquitto.conf"
         self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
         self.proc: subprocess.Popen[bytes] | None = None

@@ -5,7 +5,7 @@ starts its own; and the failures, each a SatelliteError that says what to do."""
 from __future__ import annotations
 
 import asyncio
-import socket
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,9 @@ from wakesmith.satellite.record import (
     SatelliteTake,
     record_from_satellite,
 )
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: loopback
+from loopback import free_port
 
 RATE = 16_000
 
@@ -88,9 +91,7 @@ def test_a_satellite_that_starts_its_own_take_is_cut_at_seconds(tmp_path: Path) 
 
 
 def test_nothing_listening_says_to_check_the_address() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     with pytest.raises(SatelliteError, match=rf"Could not reach an ESPHome device at 127.0.0.1:{port}"):
         record(port)
 

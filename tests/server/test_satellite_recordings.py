@@ -7,7 +7,6 @@ ends the session ``failed`` with the reason and keeps the takes before it."""
 from __future__ import annotations
 
 import io
-import socket
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,9 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "satellite"))
 from esphome_device import VirtualSatellite, running
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: loopback
+from loopback import free_port
 
 RATE = 16_000
 
@@ -83,9 +85,7 @@ def test_satellite_takes_are_stored_as_labelled_clips(client: TestClient) -> Non
 
 
 def test_a_failing_satellite_is_a_422_that_says_what_to_do(client: TestClient) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     body = {"host": "127.0.0.1", "port": port, "label": "positive"}
     r = client.post("/api/datasets/hk/satellite-recordings", json=body)
     assert r.status_code == 422 and "Could not reach an ESPHome device" in r.json()["detail"], r.text

@@ -5,7 +5,6 @@ fed from an espeak-ng WAV."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -24,12 +23,8 @@ from wakesmith.audio.io import read_audio, write_wav
 sys.path.insert(0, str(Path(__file__).parent))
 from e2e_support import CHROMIUM, INGRESS_PATH, TOKEN, Studio, launch
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # tests/: loopback
+from loopback import free_port
 
 
 @contextmanager
@@ -37,7 +32,7 @@ def _serving(app: ASGIApp) -> Iterator[str]:
     """``app`` under uvicorn in a thread on a free port; yields its base URL."""
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name=f"studio-{port}", daemon=True)
     thread.start()
