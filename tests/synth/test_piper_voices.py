@@ -158,3 +158,23 @@ def test_a_piper_take_is_the_same_audio_for_the_same_seed(
         wav = f"{job.id}.wav"
         assert (tmp_path / "a" / wav).read_bytes() == (tmp_path / "b" / wav).read_bytes()
     assert all(r.ok for r in a + b)
+
+
+@needs_piper
+@pytest.mark.timeout(300)
+def test_a_worker_pool_started_by_a_process_holding_a_voice_session_finishes(
+    tmp_path: Path, small_words: Path, lexicon_cache: Path
+) -> None:
+    """A caller that has spoken with a Piper voice holds onnxruntime's thread pool, which a forked child
+    inherits without its threads; the workers come from a fork server and make the same files as the
+    caller does in-process."""
+    piper.synthesize("hey katya", piper.bundled_voice(), seed=1)
+    cfg = SynthConfig(**{**BUNDLED, "voices": ["en-us"], "variants": [""], "positives": 4,
+                         "negative_speech": 0, "piper_share": 1.0})  # fmt: skip
+    jobs = [j for j in plan(cfg, cache_dir=lexicon_cache, words_path=small_words) if j.engine == PIPER]
+    pooled = run(jobs, tmp_path / "pool", workers=2)
+    serial = run(jobs, tmp_path / "serial", workers=1)
+    assert len(jobs) >= 2 and all(r.ok for r in pooled + serial)
+    for job in jobs:
+        wav = f"{job.id}.wav"
+        assert (tmp_path / "pool" / wav).read_bytes() == (tmp_path / "serial" / wav).read_bytes()

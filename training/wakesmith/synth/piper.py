@@ -199,9 +199,11 @@ def seeded_graph(voice: Path) -> tuple[bytes, list[str]]:
 
 @functools.lru_cache(maxsize=8)
 def _load(voice: str) -> Any:
-    loaded = require_piper().PiperVoice.load(voice)
-    loaded.session = SeededSession(Path(voice))
-    return loaded
+    """The voice with a seeded session, built here (``PiperVoice.load`` would build a plain onnxruntime
+    session first, only for it to be replaced: a second or so per worker)."""
+    module = require_piper()
+    config = module.PiperConfig.from_dict(check_voice_files(Path(voice)))
+    return module.PiperVoice(session=SeededSession(Path(voice)), config=config)
 
 
 def bundled_voice() -> Path:

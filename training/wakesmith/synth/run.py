@@ -4,12 +4,17 @@ Jobs travel to worker processes in chunks (one espeak-ng call is only ~15 ms, so
 would cost as much as the work). A job that fails is returned with its error, never dropped and
 never fatal to the run. A file that already exists for a job id is reused: ids digest every
 setting, so the same id means the same audio, and an interrupted run resumes where it stopped.
+
+Workers come from a fork server, never from a fork of the caller: a caller that holds an onnxruntime
+session (a Piper or Kokoro voice, a Judge, a studio job worker that evaluated a model) or has run torch
+has thread pools that a forked child inherits without their threads (neither library is fork-safe).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +43,14 @@ CHUNKS_PER_WORKER = 4
 """Enough chunks per worker to balance load and report progress, few enough to keep overhead low."""
 
 ProgressFn = Callable[[int, int], None]
+
+
+def _pool_context() -> Any:
+    """The fork server, preloaded with this module: each worker is forked from a process that has only
+    imported the synthesizers (about half a second per run on two cores, measured against plain fork)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 @dataclass(frozen=True)
@@ -149,7 +162,9 @@ def run(
 ) -> list[SynthResult]:
     """Synthesize ``jobs`` into ``out_dir`` (``<job id>.wav``) with ``workers`` processes (0: one per core).
 
-    Returns one result per job, in job order; failed jobs have ``error`` set and no ``path``.
+    Returns one result per job, in job order; failed jobs have ``error`` set and no ``path``. With more
+    than one worker, a script that calls this needs the usual ``if __name__ == "__main__":`` guard: each
+    worker imports the caller's main module, as with multiprocessing's ``spawn``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -166,7 +181,7 @@ def run(
     else:
         size = max(1, min(MAX_CHUNK, math.ceil(total / (n_workers * CHUNKS_PER_WORKER))))
         chunks = [jobs[i : i + size] for i in range(0, total, size)]
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=_pool_context()) as pool:
             futures = [pool.submit(_run_chunk, chunk, out_dir, resume) for chunk in chunks]
             for fut in as_completed(futures):
                 chunk_results = fut.result()
